@@ -1,0 +1,191 @@
+/**
+ * The single source of truth for `deploy.config.yaml`: TypeScript types, defaults and the generated JSON
+ * Schema (`schema/deploy.config.schema.json`, via `npm run schema`) all come from here.
+ */
+import { z } from "zod";
+import { DURATION_PATTERN, parseDuration } from "./duration.ts";
+
+const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, { message: "invalid duration: use e.g. 30s, 10m, 1h or 1h30m" })
+  .refine((text) => parseDuration(text) > 0, { message: "a duration must be longer than 0s" })
+  .describe("A duration such as 30s, 10m, 1h or 1h30m.");
+
+const Name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: "use letters, digits, '.', '_' and '-' only" });
+
+const EnvName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "not a valid environment variable name" });
+
+const Globs = z.array(z.string().min(1)).min(1, { message: "give at least one pattern" });
+
+const Step = z
+  .strictObject({
+    name: z.string().min(1).describe("Shown in statuses, the PR comment and logs."),
+    run: z
+      .union([z.string().min(1), z.array(z.string()).min(1)])
+      .describe("A string runs in `bash -eo pipefail -c`; an array runs as argv with no shell."),
+    env: z.record(EnvName, z.string()).default({}).describe("Extra environment variables for this step."),
+    timeout: Duration.optional().describe("Step timeout; defaults to the pipeline's."),
+    workdir: z.string().min(1).optional().describe("Directory relative to the checkout; must stay inside it."),
+  })
+  .describe("One command of a pipeline.");
+
+const Pipeline = z
+  .strictObject({
+    environment: Name.optional().describe("Runs for one environment never overlap, across all workers."),
+    secrets: z
+      .array(EnvName)
+      .default([])
+      .describe("Names of server environment variables passed to this pipeline's steps, masked as ***."),
+    env: z.record(EnvName, z.string()).default({}).describe("Environment variables for every step."),
+    timeout: Duration.optional().describe("Pipeline timeout; defaults to settings.timeout."),
+    steps: z.array(Step).min(1, { message: "a pipeline needs at least one step" }),
+  })
+  .describe("An ordered list of steps run against the event's exact commit.");
+
+const ForksPolicy = z
+  .enum(["run", "approve", "never"])
+  .describe("Pull requests from forks: run, wait for approval by a writer (default), or never run.");
+
+export const PULL_REQUEST_TYPES = [
+  "opened",
+  "synchronize",
+  "reopened",
+  "ready_for_review",
+  "edited",
+  "labeled",
+  "unlabeled",
+  "closed",
+  "converted_to_draft",
+] as const;
+
+const PushFilter = z
+  .strictObject({
+    branches: Globs.optional(),
+    "branches-ignore": Globs.optional(),
+    tags: Globs.optional(),
+    "tags-ignore": Globs.optional(),
+    paths: Globs.optional(),
+    "paths-ignore": Globs.optional(),
+  })
+  .describe("GitHub Actions `on.push` filters.");
+
+const PullRequestFilter = z
+  .strictObject({
+    types: z
+      .array(z.enum(PULL_REQUEST_TYPES))
+      .min(1)
+      .default(["opened", "synchronize", "reopened"])
+      .describe("Pull request actions that trigger the rule."),
+    branches: Globs.optional().describe("Globs on the base branch."),
+    "branches-ignore": Globs.optional(),
+    paths: Globs.optional(),
+    "paths-ignore": Globs.optional(),
+    drafts: z.boolean().default(true).describe("Whether draft pull requests trigger the rule."),
+  })
+  .describe("GitHub Actions `on.pull_request` filters.");
+
+/** `push:` with nothing under it (YAML null) means "every push". */
+const emptyIsAll = <T extends z.ZodType>(schema: T) => z.preprocess((value) => value ?? {}, schema);
+
+const Rule = z
+  .strictObject({
+    name: z.string().min(1),
+    repos: Globs.optional().describe("Globs on owner/name; default: every installed repository."),
+    on: z
+      .strictObject({
+        push: emptyIsAll(PushFilter).optional(),
+        pull_request: emptyIsAll(PullRequestFilter).optional(),
+      })
+      .refine((on) => on.push !== undefined || on.pull_request !== undefined, {
+        message: "a rule needs at least one of push or pull_request",
+      }),
+    run: z
+      .array(z.string().min(1))
+      .min(1, { message: "a rule must run at least one pipeline" })
+      .describe("Pipelines in order: each runs only if the one before passed."),
+    forks: ForksPolicy.default("approve"),
+  })
+  .describe("When to run which pipelines.");
+
+const Settings = z
+  .strictObject({
+    statusContext: z
+      .string()
+      .min(1)
+      .max(60)
+      .default("deploy-bot")
+      .describe('Commit status context prefix: "<statusContext>/<pipeline>".'),
+    timeout: Duration.default("30m").describe("Default pipeline timeout."),
+    concurrency: z.int().min(1).max(64).default(2).describe("Runs executing at once per worker."),
+    retention: z
+      .strictObject({
+        days: z.int().min(1).default(30).describe("Finished runs older than this are pruned."),
+        runs: z.int().min(1).default(1000).describe("At most this many finished runs are kept."),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export const ConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1, { message: "version must be 1" }),
+    settings: Settings,
+    pipelines: z.record(Name, Pipeline),
+    rules: z.array(Rule).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const pipelineNames = new Set(Object.keys(config.pipelines));
+    const ruleNames = new Set<string>();
+    config.rules.forEach((rule, r) => {
+      if (ruleNames.has(rule.name)) {
+        ctx.addIssue({ code: "custom", path: ["rules", r, "name"], message: `duplicate rule name "${rule.name}"` });
+      }
+      ruleNames.add(rule.name);
+      rule.run.forEach((name, i) => {
+        if (!pipelineNames.has(name)) {
+          ctx.addIssue({ code: "custom", path: ["rules", r, "run", i], message: `unknown pipeline "${name}"` });
+        } else if (rule.run.indexOf(name) !== i) {
+          ctx.addIssue({ code: "custom", path: ["rules", r, "run", i], message: `pipeline "${name}" is listed twice` });
+        }
+      });
+      for (const [event, filter] of Object.entries(rule.on)) {
+        if (!filter) continue;
+        for (const key of ["branches", "tags", "paths"] as const) {
+          if (key in filter && `${key}-ignore` in filter) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["rules", r, "on", event, `${key}-ignore`],
+              message: `use either ${key} or ${key}-ignore, not both (use "!" patterns in ${key} instead)`,
+            });
+          }
+        }
+      }
+    });
+    for (const [name, pipeline] of Object.entries(config.pipelines)) {
+      const stepNames = new Set<string>();
+      pipeline.steps.forEach((step, s) => {
+        if (stepNames.has(step.name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["pipelines", name, "steps", s, "name"],
+            message: `duplicate step name "${step.name}"`,
+          });
+        }
+        stepNames.add(step.name);
+      });
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type PipelineConfig = Config["pipelines"][string];
+export type StepConfig = PipelineConfig["steps"][number];
+export type RuleConfig = Config["rules"][number];
+export type PushFilterConfig = NonNullable<RuleConfig["on"]["push"]>;
+export type PullRequestFilterConfig = NonNullable<RuleConfig["on"]["pull_request"]>;
+export type ForksPolicy = RuleConfig["forks"];

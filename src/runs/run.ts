@@ -1,0 +1,63 @@
+/** The run lifecycle shared by the store, the queue, the runner and the reporters. */
+import type { DeployEvent } from "../events/deploy-event.ts";
+
+/**
+ * queued → running → passed | failed | timed_out | cancelled | superseded | interrupted | skipped | error.
+ * `failed`/`timed_out` mean *your pipeline* failed; `error`, `cancelled`, `superseded`, `interrupted` and
+ * `skipped` mean the bot did not (or could not) run it to the end. Error is not failure.
+ */
+export type RunState =
+  | "queued"
+  | "running"
+  | "passed"
+  | "failed"
+  | "timed_out"
+  | "cancelled"
+  | "superseded"
+  | "interrupted"
+  | "skipped"
+  | "error";
+
+export const FINAL_RUN_STATES: ReadonlySet<RunState> = new Set([
+  "passed",
+  "failed",
+  "timed_out",
+  "cancelled",
+  "superseded",
+  "interrupted",
+  "skipped",
+  "error",
+]);
+
+export type StepState = "pending" | "running" | "passed" | "failed" | "timed_out" | "cancelled" | "error" | "skipped";
+
+export interface StepRecord {
+  readonly index: number;
+  readonly name: string;
+  readonly state: StepState;
+  /** Exit code for a finished process (failed or passed). */
+  readonly exitCode: number | null;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
+
+export interface RunRecord {
+  /** Unguessable (128 random bits, base64url): it is the capability to read the run page. */
+  readonly id: string;
+  readonly deliveryId: string;
+  readonly pipeline: string;
+  readonly environment: string | null;
+  /** Pipelines of the same delivery that must pass before this one runs. */
+  readonly needs: readonly string[];
+  readonly state: RunState;
+  /**
+   * Why the run ended as it did, in words (no secrets): `Unit tests exited with 1`, `1a2b3c4`
+   * (superseded by), `Checkout failed: ...`, `test failed` (skipped because).
+   */
+  readonly detail: string | null;
+  readonly event: DeployEvent;
+  readonly steps: readonly StepRecord[];
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
