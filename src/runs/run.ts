@@ -3,10 +3,13 @@ import type { DeployEvent } from "../events/deploy-event.ts";
 
 /**
  * queued → running → passed | failed | timed_out | cancelled | superseded | interrupted | skipped | error.
+ * A fork pull request's runs start as `awaiting_approval` (reported as an `error` status "Awaiting approval")
+ * and become `queued` when a writer approves that exact head SHA.
  * `failed`/`timed_out` mean *your pipeline* failed; `error`, `cancelled`, `superseded`, `interrupted` and
  * `skipped` mean the bot did not (or could not) run it to the end. Error is not failure.
  */
 export type RunState =
+  | "awaiting_approval"
   | "queued"
   | "running"
   | "passed"
