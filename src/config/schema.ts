@@ -3,12 +3,17 @@
  * Schema (`schema/deploy.config.schema.json`, via `npm run schema`) all come from here.
  */
 import { z } from "zod";
+import { patternListProblem } from "../match/pattern-list.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 
 const Duration = z
   .string()
-  .regex(DURATION_PATTERN, { message: "invalid duration: use e.g. 30s, 10m, 1h or 1h30m" })
-  .refine((text) => parseDuration(text) > 0, { message: "a duration must be longer than 0s" })
+  .regex(DURATION_PATTERN, {
+    error: (issue) => `invalid duration ${JSON.stringify(issue.input)}: use e.g. 30s, 10m, 1h or 1h30m`,
+  })
+  .refine((text) => !DURATION_PATTERN.test(text) || parseDuration(text) > 0, {
+    message: "a duration must be longer than 0s",
+  })
   .describe("A duration such as 30s, 10m, 1h or 1h30m.");
 
 const Name = z
@@ -19,7 +24,14 @@ const EnvName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "not a valid environment variable name" });
 
-const Globs = z.array(z.string().min(1)).min(1, { message: "give at least one pattern" });
+/** Glob lists with GitHub Actions semantics; malformed globs and lists of only "!" patterns are errors. */
+const Globs = z
+  .array(z.string().min(1))
+  .min(1, { message: "give at least one pattern" })
+  .superRefine((patterns, ctx) => {
+    const problem = patternListProblem(patterns);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const Step = z
   .strictObject({
@@ -58,7 +70,6 @@ export const PULL_REQUEST_TYPES = [
   "edited",
   "labeled",
   "unlabeled",
-  "closed",
   "converted_to_draft",
 ] as const;
 
@@ -89,7 +100,14 @@ const PullRequestFilter = z
   .describe("GitHub Actions `on.pull_request` filters.");
 
 /** `push:` with nothing under it (YAML null) means "every push". */
-const emptyIsAll = <T extends z.ZodType>(schema: T) => z.preprocess((value) => value ?? {}, schema);
+const emptyIsAll = <T extends z.ZodObject>(schema: T) =>
+  z.union([
+    z
+      .null()
+      .transform(() => ({}))
+      .pipe(schema),
+    schema,
+  ]);
 
 const Rule = z
   .strictObject({
@@ -138,48 +156,65 @@ export const ConfigSchema = z
     pipelines: z.record(Name, Pipeline),
     rules: z.array(Rule).default([]),
   })
-  .superRefine((config, ctx) => {
-    const pipelineNames = new Set(Object.keys(config.pipelines));
-    const ruleNames = new Set<string>();
-    config.rules.forEach((rule, r) => {
+  // Runs even when other parts of the file are invalid (`when`), so one pass reports every problem; it
+  // therefore reads the value defensively.
+  .superRefine((config, ctx) => crossCheck(config, ctx.addIssue), { when: () => true });
+
+type AddIssue = (issue: { code: "custom"; path: (string | number)[]; message: string }) => void;
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+/** Checks that need the whole file: rule → pipeline references and duplicate rule/step names. */
+function crossCheck(config: unknown, addIssue: AddIssue): void {
+  if (!isRecord(config)) return;
+  const pipelines = isRecord(config.pipelines) ? config.pipelines : undefined;
+  const pipelineNames = Object.keys(pipelines ?? {});
+  const ruleNames = new Set<string>();
+  listOf(config.rules).forEach((rule, r) => {
+    if (!isRecord(rule)) return;
+    if (typeof rule.name === "string") {
       if (ruleNames.has(rule.name)) {
-        ctx.addIssue({ code: "custom", path: ["rules", r, "name"], message: `duplicate rule name "${rule.name}"` });
+        addIssue({ code: "custom", path: ["rules", r, "name"], message: `duplicate rule name "${rule.name}"` });
       }
       ruleNames.add(rule.name);
-      rule.run.forEach((name, i) => {
-        if (!pipelineNames.has(name)) {
-          ctx.addIssue({ code: "custom", path: ["rules", r, "run", i], message: `unknown pipeline "${name}"` });
-        } else if (rule.run.indexOf(name) !== i) {
-          ctx.addIssue({ code: "custom", path: ["rules", r, "run", i], message: `pipeline "${name}" is listed twice` });
-        }
-      });
-      for (const [event, filter] of Object.entries(rule.on)) {
-        if (!filter) continue;
-        for (const key of ["branches", "tags", "paths"] as const) {
-          if (key in filter && `${key}-ignore` in filter) {
-            ctx.addIssue({
-              code: "custom",
-              path: ["rules", r, "on", event, `${key}-ignore`],
-              message: `use either ${key} or ${key}-ignore, not both (use "!" patterns in ${key} instead)`,
-            });
-          }
-        }
+    }
+    const run = listOf(rule.run);
+    run.forEach((name, i) => {
+      if (typeof name !== "string" || name === "") return;
+      if (pipelines && !Object.hasOwn(pipelines, name)) {
+        const known = pipelineNames.length > 0 ? ` (pipelines: ${pipelineNames.join(", ")})` : "";
+        addIssue({ code: "custom", path: ["rules", r, "run", i], message: `unknown pipeline "${name}"${known}` });
+      } else if (run.indexOf(name) !== i) {
+        addIssue({ code: "custom", path: ["rules", r, "run", i], message: `pipeline "${name}" is listed twice` });
       }
     });
-    for (const [name, pipeline] of Object.entries(config.pipelines)) {
-      const stepNames = new Set<string>();
-      pipeline.steps.forEach((step, s) => {
-        if (stepNames.has(step.name)) {
-          ctx.addIssue({
+    const on = isRecord(rule.on) ? rule.on : {};
+    for (const [event, filter] of Object.entries(on)) {
+      if (!isRecord(filter)) continue;
+      for (const key of ["branches", "tags", "paths"] as const) {
+        if (key in filter && `${key}-ignore` in filter) {
+          addIssue({
             code: "custom",
-            path: ["pipelines", name, "steps", s, "name"],
-            message: `duplicate step name "${step.name}"`,
+            path: ["rules", r, "on", event, `${key}-ignore`],
+            message: `use either ${key} or ${key}-ignore, not both (use "!" patterns in ${key} instead)`,
           });
         }
-        stepNames.add(step.name);
-      });
+      }
     }
   });
+  for (const [name, pipeline] of Object.entries(pipelines ?? {})) {
+    if (!isRecord(pipeline)) continue;
+    const stepNames = new Set<string>();
+    listOf(pipeline.steps).forEach((step, s) => {
+      if (!isRecord(step) || typeof step.name !== "string") return;
+      if (stepNames.has(step.name)) {
+        addIssue({ code: "custom", path: ["pipelines", name, "steps", s, "name"], message: `duplicate step name "${step.name}"` });
+      }
+      stepNames.add(step.name);
+    });
+  }
+}
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -14,6 +14,8 @@ export interface PlannedRun {
 export interface MatchedRule {
   readonly rule: string;
   readonly pipelines: readonly string[];
+  /** Set when a filter could not be applied: `changed files unknown (new branch): paths filter not applied`. */
+  readonly note?: string;
 }
 
 export interface UnmatchedRule {

@@ -1,0 +1,69 @@
+/**
+ * Start-up shared by `npm start` (role server) and `deploy-bot worker`: read the environment, refuse to
+ * start when something is missing (never a silent default secret), load the config, start, and shut down
+ * cleanly on SIGTERM/SIGINT.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { pino } from "pino";
+import { formatConfigError, loadConfig } from "../config/load-config.ts";
+import { readServerEnv } from "./read-server-env.ts";
+import { startApp } from "./start-app.ts";
+
+export async function boot(role: "server" | "worker"): Promise<number> {
+  // Probot's registration flow writes the App's credentials into .env; read it as Probot would.
+  if (existsSync(".env")) process.loadEnvFile(".env");
+
+  const read = readServerEnv(process.env, (file) => readFileSync(file, "utf8"), role === "server");
+  if (!read.ok && read.setup) {
+    if (role === "worker") {
+      console.error("deploy-bot worker: APP_ID and PRIVATE_KEY are required");
+      return 1;
+    }
+    console.error(`deploy-bot: ${read.message}`);
+    const { run } = await import("probot");
+    await run(() => {});
+    return new Promise<number>(() => {}); // Probot's setup server runs until the user stops it.
+  }
+  if (!read.ok) {
+    for (const error of read.errors) console.error(`deploy-bot: ${error}`);
+    console.error("deploy-bot: refusing to start (see README, 'Configure')");
+    return 1;
+  }
+  const { env } = read;
+  if (role === "worker" && !env.databaseUrl) {
+    console.error("deploy-bot worker: DATABASE_URL is required (the embedded store belongs to one process)");
+    return 1;
+  }
+
+  const loaded = await loadConfig(env.configFile);
+  if (!loaded.ok) {
+    for (const error of loaded.errors) console.error(formatConfigError(error));
+    console.error(`deploy-bot: ${env.configFile} is not valid, refusing to start`);
+    return 1;
+  }
+
+  const logger = pino({ level: env.logLevel, base: { role } });
+  const app = await startApp({ role, env, processEnv: process.env, config: loaded.config, logger });
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const shutdown = (signal: string) => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal }, "second signal: exiting now");
+        resolve(1);
+        return;
+      }
+      logger.info({ signal }, "stopping: no new deliveries; running steps get a grace period");
+      app.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "error while stopping");
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
+  });
+}

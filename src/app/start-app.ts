@@ -1,0 +1,210 @@
+/**
+ * The composition root: builds every part from the environment and the config and wires them together.
+ * No decisions live here — the flow is in `src/flow/` (accept-delivery, execute-run, approve-fork).
+ * `role: "server"` is `npm start` (webhooks + run pages + a worker); `role: "worker"` only executes runs.
+ */
+import type http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { Logger } from "pino";
+import { Probot, ProbotOctokit } from "probot";
+import type { Config } from "../config/schema.ts";
+import { createWorkspaces } from "../exec/workspace.ts";
+import { acceptDelivery, PIPELINE_EVENTS } from "../flow/accept-delivery.ts";
+import { type ApprovalOctokit, approveFork, parseApprovalRequest } from "../flow/approve-fork.ts";
+import { executeRun } from "../flow/execute-run.ts";
+import { listPullRequestFiles } from "../github/list-pull-request-files.ts";
+import { startWorker, type Worker } from "../queue/start-worker.ts";
+import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
+import { withReliableDefaults } from "../report/octokit-options.ts";
+import { createFrontDoor, type Delivery, type DeliveryResponse } from "../server/front-door.ts";
+import { openDatabase } from "../store/open-database.ts";
+import { openRunStore, type RunStore } from "../store/run-store.ts";
+import type { ServerEnv } from "./read-server-env.ts";
+import { createRunPageRoutes } from "./run-page-routes.ts";
+
+export interface AppOptions {
+  readonly role: "server" | "worker";
+  readonly env: ServerEnv;
+  /** The server's own environment: the source of declared secrets (and nothing else reaches steps). */
+  readonly processEnv: NodeJS.ProcessEnv;
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Accept `file://` clone URLs (tests only). */
+  readonly allowFileUrls?: boolean;
+  /** How long running steps may finish on SIGTERM before they are cancelled. */
+  readonly shutdownGraceMs?: number;
+  /** Worker tuning, for tests. */
+  readonly worker?: { readonly pollMs?: number; readonly heartbeatMs?: number; readonly staleAfterMs?: number };
+  readonly reporterDebounceMs?: number;
+}
+
+export interface App {
+  /** Base URL the HTTP server listens on (server role). */
+  readonly url: string | undefined;
+  readonly store: RunStore;
+  readonly reporter: GitHubReporter;
+  /** Stops accepting, lets running steps finish up to the grace period, then cancels them and closes. */
+  stop(): Promise<void>;
+}
+
+/** Listing a PR's files happens inside the webhook request; past this, the path filter is not applied. */
+const LIST_FILES_TIMEOUT_MS = 4000;
+
+export async function startApp(options: AppOptions): Promise<App> {
+  const { env, config, logger } = options;
+
+  // Storage and queue: embedded PGlite under DATA_DIR, or PostgreSQL when DATABASE_URL is set.
+  const db = await openDatabase(env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir });
+  const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
+
+  // GitHub: Probot owns App auth and Octokit (with deliberate retry and rate-limit handling).
+  const probot = new Probot({
+    appId: env.appId,
+    privateKey: env.privateKey,
+    secret: env.webhookSecrets[0] ?? "unused-by-the-worker-role",
+    baseUrl: env.githubApiUrl,
+    log: logger.child({ name: "probot" }),
+    Octokit: withReliableDefaults(ProbotOctokit, logger.child({ name: "octokit" })) as typeof ProbotOctokit,
+  });
+  const octokitFor = (installationId: number) => probot.auth(installationId);
+  const reporter = createGitHubReporter({
+    octokitFor,
+    runsForDelivery: (id) => store.runsForDelivery(id),
+    logTail: (runId, step, lines) => store.logTail(runId, step, lines),
+    statusContext: config.settings.statusContext,
+    publicUrl: env.publicUrl,
+    logger: logger.child({ name: "reporter" }),
+    debounceMs: options.reporterDebounceMs,
+  });
+  const report = (run: Parameters<GitHubReporter["runChanged"]>[0]) => reporter.runChanged(run);
+
+  // Execution: a mirror per repository and a worktree per run, under DATA_DIR.
+  const workspaces = createWorkspaces({
+    root: path.join(env.dataDir, "workspaces"),
+    allowFileUrls: options.allowFileUrls,
+  });
+  await workspaces.cleanStale();
+  const worker: Worker = await startWorker({
+    store,
+    concurrency: config.settings.concurrency,
+    execute: (run, ctx) =>
+      executeRun(
+        {
+          config: () => config,
+          workspaces,
+          serverEnv: options.processEnv,
+          installationToken: async (installationId) => {
+            const octokit = await octokitFor(installationId);
+            const auth = (await octokit.auth({ type: "installation", refresh: true })) as { token: string };
+            return auth.token;
+          },
+        },
+        run,
+        ctx,
+      ),
+    onRunChanged: report,
+    logger: logger.child({ name: "worker" }),
+    retention: config.settings.retention,
+    ...options.worker,
+  });
+
+  let server: http.Server | undefined;
+  let url: string | undefined;
+  if (options.role === "server") {
+    server = createFrontDoor({
+      webhookPath: env.webhookPath,
+      secrets: env.webhookSecrets,
+      logger: logger.child({ name: "webhooks" }),
+      routes: createRunPageRoutes({
+        getRun: async (id) => (await store.getRun(id)) ?? undefined,
+        readLog: (id, step) => store.readLog(id, step),
+        dashboardToken: env.dashboardToken,
+        secureCookie: env.publicUrl?.startsWith("https:") ?? false,
+      }),
+      onDelivery: (delivery) => onDelivery(delivery),
+    });
+    await new Promise<void>((resolve, reject) => {
+      server?.once("error", reject);
+      server?.listen(env.port, env.host, () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    url = `http://${host}:${address.port}`;
+    logger.info({ url, webhookPath: env.webhookPath }, "deploy-bot is listening");
+  }
+
+  /** Routes a verified delivery: fork approvals, pipeline events, or a polite "not for me". */
+  async function onDelivery(delivery: Delivery): Promise<DeliveryResponse> {
+    const approval = parseApprovalRequest(delivery.name, delivery.payload);
+    if (approval) {
+      const result = await approveFork(
+        {
+          octokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
+          approveRuns: (repo, pr, sha) => store.approveRuns(repo, pr, sha),
+          report,
+        },
+        approval,
+      );
+      logger.info({ delivery: delivery.id, ...result, runs: undefined }, `fork approval ${result.outcome}`);
+      if (result.outcome === "refused") return { status: 202, body: `approval refused: ${result.reason}\n` };
+      if (delivery.name === "issue_comment") return { status: 202, body: `approved ${result.runs.length} runs\n` };
+    }
+    if (!PIPELINE_EVENTS.has(delivery.name)) return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
+    const result = await acceptDelivery(
+      {
+        config: () => config,
+        record: (input) => store.acceptDelivery(input),
+        report,
+        listChangedFiles: async (event) => {
+          if (event.installationId === undefined) return { known: false, reason: "no installation to list files with" };
+          const octokit = await octokitFor(event.installationId);
+          const timeout = new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error("timed out")), LIST_FILES_TIMEOUT_MS).unref(),
+          );
+          try {
+            return await Promise.race([
+              listPullRequestFiles(octokit, { owner: event.repo.owner, repo: event.repo.name, pullNumber: event.prNumber }),
+              timeout,
+            ]);
+          } catch (error) {
+            logger.warn({ delivery: event.deliveryId, err: String(error) }, "could not list the pull request's files");
+            return { known: false, reason: `listing the pull request's files failed: ${String(error)}` };
+          }
+        },
+      },
+      delivery,
+    );
+    logger.info({ delivery: delivery.id, event: delivery.name, ...summary(result) }, `delivery ${result.outcome}`);
+    if (result.outcome === "accepted") return { status: 202, body: `accepted: ${result.runs.length} runs queued\n` };
+    if (result.outcome === "duplicate") return { status: 200, body: "duplicate delivery: already accepted\n" };
+    return { status: 202, body: `ignored: ${result.reason}\n` };
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    store,
+    reporter,
+    stop: () => {
+      stopping ??= (async () => {
+        if (server) {
+          const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
+          server.closeIdleConnections();
+          await closing;
+        }
+        await worker.stop(options.shutdownGraceMs ?? 30_000);
+        await reporter.flush();
+        await store.close();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function summary(result: Awaited<ReturnType<typeof acceptDelivery>>): Record<string, unknown> {
+  if (result.outcome === "accepted") return { runs: result.runs.map((run) => `${run.pipeline}:${run.id}`) };
+  if (result.outcome === "ignored") return { reason: result.reason };
+  return {};
+}

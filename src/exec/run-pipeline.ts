@@ -1,0 +1,181 @@
+/**
+ * Runs a pipeline's steps in order against a checkout and says, in a typed result, how it ended:
+ * `passed`, `failed` (a step exited non-zero), `timed_out`, `cancelled`, or `error` (a step could not
+ * start). Failed and timed out are the user's pipeline; error and cancelled are not (error is not failure).
+ */
+
+import { formatDuration, parseDuration } from "../config/duration.ts";
+import type { PipelineConfig } from "../config/schema.ts";
+import type { StepState } from "../runs/run.ts";
+import { createLogCapture, type LogSink } from "./capture-log.ts";
+import { maskText } from "./mask-secrets.ts";
+import { resolveWorkdir } from "./resolve-workdir.ts";
+import { runStep, type StepOutcome } from "./run-step.ts";
+import { findOnPath, stepCommand } from "./step-command.ts";
+import { buildStepEnv } from "./step-env.ts";
+
+export interface StepUpdate {
+  readonly index: number;
+  readonly name: string;
+  readonly state: StepState;
+  readonly exitCode: number | null;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
+
+export type PipelineState = "passed" | "failed" | "timed_out" | "cancelled" | "error";
+
+export interface PipelineResult {
+  readonly state: PipelineState;
+  readonly steps: StepUpdate[];
+  readonly durationMs: number;
+  /** Why, in words, without secrets: `Unit tests exited with 1`, `Deploy timed out after 10m`, `Passed`. */
+  readonly detail: string;
+  readonly failedStepIndex: number | null;
+}
+
+export interface RunPipelineOptions {
+  readonly name: string;
+  readonly pipeline: PipelineConfig;
+  /** The checkout; every step's `workdir` must stay inside it. */
+  readonly cwd: string;
+  /** `DEPLOYBOT_*` variables (see `deployBotVars`). */
+  readonly vars: Record<string, string>;
+  /** Declared secret values by name; masked in all output. */
+  readonly secrets: Record<string, string>;
+  /** Source of PATH, HOME and LANG only; defaults to `process.env`. */
+  readonly serverEnv?: NodeJS.ProcessEnv;
+  /** Used when neither the step nor the pipeline sets a timeout (`settings.timeout`). */
+  readonly defaultTimeoutMs: number;
+  readonly signal?: AbortSignal;
+  readonly logs: LogSink;
+  readonly onStep?: (update: StepUpdate) => void;
+  /** Between SIGTERM and SIGKILL; default 5 s. */
+  readonly killGraceMs?: number;
+  /** Only for the local CLI (`--env-from-server`): the caller's whole environment, lowest precedence. */
+  readonly passThroughEnv?: NodeJS.ProcessEnv;
+  /** Extra values to mask (e.g. the installation token), always masked whatever their length. */
+  readonly tokens?: readonly string[];
+}
+
+export const DEFAULT_KILL_GRACE_MS = 5000;
+
+/** Runs the steps in order; later steps after one that did not pass are `skipped`. Never throws for a step. */
+export async function runPipeline(options: RunPipelineOptions): Promise<PipelineResult> {
+  const { pipeline } = options;
+  const startedAt = Date.now();
+  const serverEnv = options.serverEnv ?? process.env;
+  const pipelineTimeoutMs = pipeline.timeout ? parseDuration(pipeline.timeout) : options.defaultTimeoutMs;
+  const deadline = startedAt + pipelineTimeoutMs;
+  const mask = { secrets: Object.values(options.secrets), tokens: options.tokens ?? [] };
+  const steps: StepUpdate[] = pipeline.steps.map((step, index) => ({
+    index,
+    name: step.name,
+    state: "pending",
+    exitCode: null,
+    startedAt: null,
+    finishedAt: null,
+  }));
+  const update = (next: StepUpdate): void => {
+    steps[next.index] = next;
+    options.onStep?.(next);
+  };
+
+  let state: PipelineState = "passed";
+  let detail = "Passed";
+  let failedStepIndex: number | null = null;
+
+  for (const [index, step] of pipeline.steps.entries()) {
+    const current = steps[index];
+    if (!current) continue;
+    if (state !== "passed") {
+      update({ ...current, state: "skipped" });
+      continue;
+    }
+    const stepStarted = new Date();
+    update({ ...current, state: "running", startedAt: stepStarted });
+    const capture = createLogCapture({
+      stepIndex: index,
+      sink: options.logs,
+      mask,
+      startedAt: stepStarted.getTime(),
+    });
+    const env = buildStepEnv({
+      serverEnv,
+      vars: options.vars,
+      pipelineEnv: pipeline.env,
+      stepEnv: step.env,
+      secrets: options.secrets,
+      ...(options.passThroughEnv ? { passThroughEnv: options.passThroughEnv } : {}),
+    });
+    const stepTimeoutMs = step.timeout ? parseDuration(step.timeout) : pipelineTimeoutMs;
+    const remainingMs = deadline - Date.now();
+    const pipelineBound = !step.timeout || remainingMs < stepTimeoutMs;
+
+    let outcome: StepOutcome;
+    const workdir = await resolveWorkdir(options.cwd, step.workdir);
+    if (!workdir.ok) outcome = { kind: "error", message: workdir.reason };
+    else if (remainingMs <= 0) outcome = { kind: "timed_out" };
+    else {
+      outcome = await runStep({
+        command: stepCommand(step.run, findOnPath("bash", env.PATH)),
+        cwd: workdir.dir,
+        env,
+        timeoutMs: Math.min(stepTimeoutMs, remainingMs),
+        killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+        capture,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }
+    if (outcome.kind === "error")
+      capture.note(`deploy-bot: ${step.name} could not start: ${outcome.message}`);
+    capture.end();
+
+    const finishedAt = new Date();
+    const exitCode = outcome.kind === "exited" ? outcome.exitCode : null;
+    const stepState = stepStateOf(outcome);
+    update({ ...current, state: stepState, exitCode, startedAt: stepStarted, finishedAt });
+    if (stepState === "passed") continue;
+    state =
+      stepState === "skipped" || stepState === "pending" || stepState === "running" ? "error" : stepState;
+    failedStepIndex = index;
+    detail = maskText(
+      describe(step.name, outcome, pipelineBound ? { pipeline: pipelineTimeoutMs } : { step: stepTimeoutMs }),
+      mask,
+    );
+  }
+  return { state, steps, durationMs: Date.now() - startedAt, detail, failedStepIndex };
+}
+
+function stepStateOf(outcome: StepOutcome): StepState {
+  switch (outcome.kind) {
+    case "exited":
+      return outcome.exitCode === 0 ? "passed" : "failed";
+    case "signalled":
+      return "failed";
+    case "timed_out":
+      return "timed_out";
+    case "cancelled":
+      return "cancelled";
+    case "error":
+      return "error";
+  }
+}
+
+/** The human reason for a step that did not pass. */
+function describe(name: string, outcome: StepOutcome, timeout: { pipeline?: number; step?: number }): string {
+  switch (outcome.kind) {
+    case "exited":
+      return `${name} exited with ${outcome.exitCode}`;
+    case "signalled":
+      return `${name} was killed by ${outcome.signal}`;
+    case "timed_out":
+      return timeout.pipeline !== undefined
+        ? `Pipeline timed out after ${formatDuration(timeout.pipeline)} (in ${name})`
+        : `${name} timed out after ${formatDuration(timeout.step ?? 0)}`;
+    case "cancelled":
+      return "Cancelled";
+    case "error":
+      return `${name} could not start: ${outcome.message}`;
+  }
+}

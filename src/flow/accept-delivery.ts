@@ -1,0 +1,154 @@
+/**
+ * The webhook half of deploy-bot's one flow: event → normalise → match/plan → record + queue → report.
+ * It runs inside the HTTP request, so it does only quick, bounded work; pipelines run later, from the queue
+ * (`execute-run.ts`). Nothing here throws for an event we decide not to act on: that is an `ignored` result.
+ */
+import type { Config } from "../config/schema.ts";
+import type { ChangedFiles, DeployEvent, PullRequestEvent } from "../events/deploy-event.ts";
+import { isIgnored } from "../events/deploy-event.ts";
+import { normaliseEvent } from "../events/normalise.ts";
+import type { Plan, PlannedRun } from "../plan/plan.ts";
+import { planEvent } from "../plan/plan-event.ts";
+import type { RunRecord, RunState } from "../runs/run.ts";
+
+export interface Delivery {
+  readonly id: string;
+  readonly name: string;
+  readonly payload: unknown;
+}
+
+export interface NewRun {
+  readonly pipeline: string;
+  readonly needs: readonly string[];
+  readonly environment: string | null;
+  readonly stepNames: readonly string[];
+  readonly initialState: Extract<RunState, "queued" | "awaiting_approval">;
+}
+
+export interface AcceptInput {
+  readonly deliveryId: string;
+  readonly eventName: string;
+  readonly event: DeployEvent | null;
+  readonly repo: string | null;
+  readonly sha: string | null;
+  readonly outcome: "planned" | "ignored";
+  readonly reason: string | null;
+  readonly runs: readonly NewRun[];
+}
+
+/** The side effects the webhook half needs; `main.ts` passes the real ones, tests pass their own. */
+export interface AcceptDeps {
+  readonly config: () => Config;
+  /** Records the delivery and its runs and enqueues them in one transaction; a known delivery id is a no-op. */
+  readonly record: (input: AcceptInput) => Promise<{ duplicate: boolean; runs: RunRecord[]; superseded: RunRecord[] }>;
+  /** Lists a pull request's changed files through the API (only called when a rule filters on paths). */
+  readonly listChangedFiles: (event: PullRequestEvent) => Promise<ChangedFiles>;
+  /** Schedules the GitHub report of a run; never throws, never blocks. */
+  readonly report: (run: RunRecord) => void;
+}
+
+export type AcceptResult =
+  | { readonly outcome: "accepted"; readonly runs: readonly RunRecord[] }
+  | { readonly outcome: "ignored"; readonly reason: string }
+  | { readonly outcome: "duplicate" };
+
+/** Events deploy-bot acts on; other subscribed events (issue_comment, check_run) are routed elsewhere. */
+export const PIPELINE_EVENTS: ReadonlySet<string> = new Set(["push", "pull_request"]);
+
+/**
+ * Decides what a delivery runs and makes it durable before GitHub gets its 2xx, so a restart never loses
+ * an accepted push and a redelivery (same `X-GitHub-Delivery`) never runs anything twice.
+ */
+export async function acceptDelivery(deps: AcceptDeps, delivery: Delivery): Promise<AcceptResult> {
+  const config = deps.config();
+
+  // 1. Normalise: the raw payload stops here; the rest sees a small typed DeployEvent.
+  const event = normaliseEvent(delivery.name, delivery.id, delivery.payload);
+  if (isIgnored(event)) return ignore(deps, delivery, null, event.reason);
+
+  // 2. Match the rules and plan the runs; a pull request's changed files are listed only if a rule needs them.
+  const plan = await planWithChangedFiles(deps, config, event);
+  if (isIgnored(plan)) return ignore(deps, delivery, plan.event, plan.reason);
+
+  // 3. Decide how each run starts: pull requests from forks wait for a writer's approval unless a rule says run.
+  const runs = startingRuns(config, plan.plan, plan.event);
+  if (runs.length === 0) {
+    const reason = plan.plan.runs.length === 0 ? noRuleMatched(plan.plan) : "pull requests from forks never run here";
+    return ignore(deps, delivery, plan.event, reason);
+  }
+
+  // 4. Record the delivery and its runs and enqueue them, atomically; a redelivery is acknowledged and dropped.
+  const recorded = await deps.record({
+    deliveryId: delivery.id,
+    eventName: delivery.name,
+    event: plan.event,
+    repo: plan.event.repo.fullName,
+    sha: plan.event.sha,
+    outcome: "planned",
+    reason: null,
+    runs,
+  });
+  if (recorded.duplicate) return { outcome: "duplicate" };
+
+  // 5. Report: every expected check appears at once as pending; superseded runs get their final status.
+  for (const run of [...recorded.superseded, ...recorded.runs]) deps.report(run);
+  return { outcome: "accepted", runs: recorded.runs };
+}
+
+type Planned = { readonly event: DeployEvent; readonly plan: Plan };
+type PlanIgnored = { readonly ignored: true; readonly reason: string; readonly event: DeployEvent };
+
+async function planWithChangedFiles(
+  deps: AcceptDeps,
+  config: Config,
+  event: DeployEvent,
+): Promise<Planned | PlanIgnored> {
+  let current = event;
+  let plan = planEvent(config, current);
+  if ("needsChangedFiles" in plan && current.kind === "pull_request") {
+    current = { ...current, changedFiles: await deps.listChangedFiles(current) };
+    plan = planEvent(config, current);
+  }
+  if (isIgnored(plan)) return { ignored: true, reason: plan.reason, event: current };
+  if ("needsChangedFiles" in plan) {
+    // Only reachable if the planner asks twice; fail loudly rather than guess which files changed.
+    throw new Error(`changed files still unknown for rules: ${plan.rules.join(", ")}`);
+  }
+  return { event: current, plan };
+}
+
+function startingRuns(config: Config, plan: Plan, event: DeployEvent): NewRun[] {
+  return plan.runs
+    .filter((run) => !(event.fork && run.forks === "never"))
+    .map((run: PlannedRun) => ({
+      pipeline: run.pipeline,
+      needs: run.needs.filter((need) => plan.runs.some((other) => other.pipeline === need && !(event.fork && other.forks === "never"))),
+      environment: run.environment ?? null,
+      stepNames: config.pipelines[run.pipeline]?.steps.map((step) => step.name) ?? [],
+      initialState: event.fork && run.forks === "approve" ? "awaiting_approval" : "queued",
+    }));
+}
+
+function noRuleMatched(plan: Plan): string {
+  if (plan.unmatched.length === 0) return "no rule matched";
+  return `no rule matched: ${plan.unmatched.map((rule) => `${rule.rule}: ${rule.reason}`).join("; ")}`;
+}
+
+async function ignore(
+  deps: AcceptDeps,
+  delivery: Delivery,
+  event: DeployEvent | null,
+  reason: string,
+): Promise<AcceptResult> {
+  const recorded = await deps.record({
+    deliveryId: delivery.id,
+    eventName: delivery.name,
+    event,
+    repo: event?.repo.fullName ?? null,
+    sha: event?.sha ?? null,
+    outcome: "ignored",
+    reason,
+    runs: [],
+  });
+  return recorded.duplicate ? { outcome: "duplicate" } : { outcome: "ignored", reason };
+}

@@ -1,0 +1,120 @@
+/**
+ * Approval of a fork pull request's runs. Code from a fork does not run until a user with write access to
+ * the base repository approves its exact head commit, by adding the label `deploy-bot:approved` or by
+ * commenting `/deploy-bot approve`. The permission is checked through the API — never trusted from the
+ * payload — and the approval covers only that SHA: a new push creates new runs that wait again.
+ */
+import type { RunRecord } from "../runs/run.ts";
+
+export const APPROVAL_LABEL = "deploy-bot:approved";
+export const APPROVAL_COMMAND = "/deploy-bot approve";
+
+export interface ApprovalRequest {
+  readonly owner: string;
+  readonly repo: string;
+  readonly prNumber: number;
+  readonly installationId: number;
+  /** Login of the user who labelled or commented. */
+  readonly sender: string;
+  readonly via: "label" | "comment";
+  /** Head SHA at the time of labelling; a comment does not carry it, so it is read through the API. */
+  readonly headSha: string | undefined;
+  readonly commentId: number | undefined;
+}
+
+/** Recognises an approval in a webhook (pure). Anything else is `undefined`. */
+export function parseApprovalRequest(name: string, payload: unknown): ApprovalRequest | undefined {
+  const p = payload as Record<string, any> | null;
+  if (!p || typeof p !== "object") return undefined;
+  const owner = p.repository?.owner?.login;
+  const repo = p.repository?.name;
+  const installationId = p.installation?.id;
+  const sender = p.sender?.login;
+  if (typeof owner !== "string" || typeof repo !== "string" || typeof installationId !== "number") return undefined;
+  if (typeof sender !== "string") return undefined;
+  if (name === "pull_request" && p.action === "labeled" && p.label?.name === APPROVAL_LABEL) {
+    const prNumber = p.pull_request?.number;
+    const headSha = p.pull_request?.head?.sha;
+    if (typeof prNumber !== "number" || typeof headSha !== "string") return undefined;
+    return { owner, repo, prNumber, installationId, sender, via: "label", headSha, commentId: undefined };
+  }
+  if (name === "issue_comment" && p.action === "created" && p.issue?.pull_request) {
+    const body = typeof p.comment?.body === "string" ? p.comment.body.trim() : "";
+    if (body.split("\n")[0]?.trim() !== APPROVAL_COMMAND) return undefined;
+    if (p.comment?.user?.type === "Bot") return undefined;
+    const prNumber = p.issue?.number;
+    if (typeof prNumber !== "number") return undefined;
+    return { owner, repo, prNumber, installationId, sender, via: "comment", headSha: undefined, commentId: p.comment.id };
+  }
+  return undefined;
+}
+
+/** The few GitHub calls an approval makes, typed structurally so a plain Octokit fits. */
+export interface ApprovalOctokit {
+  rest: {
+    repos: {
+      getCollaboratorPermissionLevel(params: { owner: string; repo: string; username: string }): Promise<{
+        data: { permission: string };
+      }>;
+    };
+    pulls: {
+      get(params: { owner: string; repo: string; pull_number: number }): Promise<{ data: { head: { sha: string } } }>;
+    };
+    issues: {
+      removeLabel(params: { owner: string; repo: string; issue_number: number; name: string }): Promise<unknown>;
+    };
+    reactions: {
+      createForIssueComment(params: {
+        owner: string;
+        repo: string;
+        comment_id: number;
+        content: "+1" | "-1" | "confused";
+      }): Promise<unknown>;
+    };
+  };
+}
+
+export interface ApproveDeps {
+  readonly octokitFor: (installationId: number) => Promise<ApprovalOctokit>;
+  /** Turns this PR's runs awaiting approval at exactly `sha` into queued runs and enqueues them. */
+  readonly approveRuns: (repo: string, prNumber: number, sha: string) => Promise<RunRecord[]>;
+  readonly report: (run: RunRecord) => void;
+}
+
+export type ApprovalResult =
+  | { readonly outcome: "approved"; readonly sha: string; readonly runs: readonly RunRecord[] }
+  | { readonly outcome: "refused"; readonly reason: string };
+
+/** Checks the approver's permission and releases the runs waiting at the approved SHA. */
+export async function approveFork(deps: ApproveDeps, request: ApprovalRequest): Promise<ApprovalResult> {
+  const octokit = await deps.octokitFor(request.installationId);
+  const { owner, repo, prNumber } = request;
+
+  // 1. The approver must have write access, as GitHub says now (the payload's author_association is not enough).
+  const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: request.sender });
+  if (data.permission !== "admin" && data.permission !== "write") {
+    if (request.commentId !== undefined) {
+      await octokit.rest.reactions
+        .createForIssueComment({ owner, repo, comment_id: request.commentId, content: "-1" })
+        .catch(() => {});
+    }
+    return { outcome: "refused", reason: `${request.sender} has ${data.permission} access, not write` };
+  }
+
+  // 2. The approval covers the head commit as it is now: labelled in the payload, or read for a comment.
+  const sha = request.headSha ?? (await octokit.rest.pulls.get({ owner, repo, pull_number: prNumber })).data.head.sha;
+
+  // 3. Release the runs waiting at that SHA and report them as queued.
+  const runs = await deps.approveRuns(`${owner}/${repo}`, prNumber, sha);
+  for (const run of runs) deps.report(run);
+
+  // 4. Acknowledge; remove the label so that the next push needs a new approval.
+  if (request.via === "label") {
+    await octokit.rest.issues.removeLabel({ owner, repo, issue_number: prNumber, name: APPROVAL_LABEL }).catch(() => {});
+  } else if (request.commentId !== undefined) {
+    await octokit.rest.reactions
+      .createForIssueComment({ owner, repo, comment_id: request.commentId, content: "+1" })
+      .catch(() => {});
+  }
+  return { outcome: "approved", sha, runs };
+}

@@ -1,0 +1,102 @@
+/**
+ * The run page (`GET /runs/:id`): one self-contained HTML document — inline CSS, no scripts, no external
+ * assets — that shows what ran and its (already masked) logs. Every value is HTML-escaped. While the run is
+ * not final the page reloads itself with `<meta http-equiv="refresh">`.
+ */
+import { formatDuration } from "../config/duration.ts";
+import { FINAL_RUN_STATES, type RunRecord, type StepRecord } from "../runs/run.ts";
+import { escapeHtml } from "./escape-html.ts";
+import { renderStatus, runDurationMs } from "./render-status.ts";
+
+export interface RunPageInput {
+  readonly run: RunRecord;
+  /** Masked log text by step index; a step without an entry shows "No output". */
+  readonly logs: ReadonlyMap<number, string>;
+  readonly now: Date;
+  /** Reload interval while the run is not final; default 5 seconds. */
+  readonly refreshSeconds?: number;
+}
+
+const STYLE = `body{font:14px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem;color:#1f2328}
+h1{font-size:1.4rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
+dd{margin:0}table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:.2rem .6rem;text-align:left}
+pre{background:#f6f8fa;padding:.8rem;overflow:auto;white-space:pre-wrap;word-break:break-all}
+.passed{color:#1a7f37}.failed,.timed_out,.error{color:#cf222e}.running,.queued,.pending{color:#9a6700}`;
+
+/** The HTML run page; `refreshSeconds` only matters while the run is still going. */
+export function renderRunPage(input: RunPageInput): string {
+  const { run, now } = input;
+  const event = run.event;
+  const final = FINAL_RUN_STATES.has(run.state);
+  const refresh = final
+    ? ""
+    : `\n<meta http-equiv="refresh" content="${Math.max(1, Math.floor(input.refreshSeconds ?? 5))}">`;
+  const status = renderStatus(run, [run], now);
+  const facts: [string, string][] = [
+    ["Repository", event.repo.fullName],
+    ["Event", event.kind === "pull_request" ? `pull_request ${event.action} #${event.prNumber}` : "push"],
+    ["Ref", event.ref],
+    ["Branch", event.branch ?? event.tag ?? ""],
+    ["Commit", event.sha],
+    ["Pipeline", run.pipeline],
+    ["Environment", run.environment ?? "—"],
+    ["State", run.state],
+    ["Detail", status.description],
+    ["Duration", run.startedAt ? formatDuration(runDurationMs(run, now)) : "—"],
+  ];
+  const title = `${run.pipeline} · ${event.repo.fullName} · deploy-bot`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">${refresh}
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(run.pipeline)} <span class="${run.state}">${escapeHtml(run.state)}</span></h1>
+<dl>
+${facts.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`).join("\n")}
+</dl>
+<h2>Steps</h2>
+${run.steps.length === 0 ? "<p>No steps have started.</p>" : stepsTable(run.steps, now)}
+${run.steps.map((step) => stepLog(step, input.logs.get(step.index))).join("\n")}
+</body>
+</html>
+`;
+}
+
+/** The page for an unknown run id; says nothing about which ids exist. */
+export function renderRunNotFound(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="robots" content="noindex">
+<title>Run not found · deploy-bot</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>Run not found</h1>
+<p>There is no run at this address. Run links are only valid as given in a commit status or pull request comment.</p>
+</body>
+</html>
+`;
+}
+
+function stepsTable(steps: readonly StepRecord[], now: Date): string {
+  const rows = steps.map((step) => {
+    const duration = step.startedAt
+      ? formatDuration((step.finishedAt ?? now).getTime() - step.startedAt.getTime())
+      : "—";
+    const exit = step.exitCode === null ? "" : ` (exit ${step.exitCode})`;
+    return `<tr><td>${step.index + 1}</td><td><a href="#step-${step.index}">${escapeHtml(step.name)}</a></td><td class="${step.state}">${step.state}${exit}</td><td>${duration}</td></tr>`;
+  });
+  return `<table>\n<tr><th>#</th><th>Step</th><th>State</th><th>Duration</th></tr>\n${rows.join("\n")}\n</table>`;
+}
+
+function stepLog(step: StepRecord, log: string | undefined): string {
+  const body = log === undefined || log === "" ? "No output" : log;
+  return `<h3 id="step-${step.index}">${escapeHtml(step.name)}</h3>\n<pre>${escapeHtml(body)}</pre>`;
+}

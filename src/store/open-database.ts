@@ -1,0 +1,111 @@
+/**
+ * Opens the store's database: embedded PGlite under `<dataDir>/db` by default, or a real PostgreSQL when
+ * `DATABASE_URL` is given. Migrations run before the handle is returned.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { fromPglite } from "pg-boss";
+import { bossExecutor } from "./boss-executor.ts";
+import type { Database, Row, Transaction } from "./database.ts";
+import { runMigrations } from "./migrations.ts";
+
+export type DatabaseOptions =
+  | { readonly dataDir: string }
+  | { readonly databaseUrl: string; readonly poolSize?: number };
+
+/** Opens (and migrates) the database named by `opts`; the caller closes it. */
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  const db =
+    "dataDir" in opts ? await openPglite(opts.dataDir) : openPostgres(opts.databaseUrl, opts.poolSize ?? 5);
+  try {
+    await runMigrations(db);
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
+  return db;
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const dir = path.join(dataDir, "db");
+  await mkdir(dir, { recursive: true });
+  const pglite = await PGlite.create(dir);
+  const bossDb = fromPglite(pglite);
+  return {
+    kind: "pglite",
+    async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
+      return (await pglite.query<T>(sql, [...params])).rows;
+    },
+    // PGlite's own transaction() holds its single connection exclusively, which serialises transactions
+    // and makes every outside query wait until this one settles.
+    transaction<T>(fn: (tx: Transaction) => Promise<T>) {
+      return pglite.transaction(async (raw) => {
+        const runner = {
+          query: (sql: string, params: unknown[]) => raw.query(sql, params),
+          exec: (sql: string) => raw.exec(sql),
+        };
+        const tx: Transaction = {
+          async query<R extends Row>(sql: string, params: readonly unknown[] = []) {
+            return (await raw.query<R>(sql, [...params])).rows;
+          },
+          async exec(sql: string) {
+            await raw.exec(sql);
+          },
+          bossDb: bossExecutor(runner),
+        };
+        return fn(tx);
+      });
+    },
+    bossOptions: () => ({ db: bossDb, backend: "pglite" }),
+    close: () => pglite.close(),
+  };
+}
+
+function openPostgres(databaseUrl: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  return {
+    kind: "postgres",
+    async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
+      return (await pool.query<T>(sql, [...params])).rows;
+    },
+    async transaction<T>(fn: (tx: Transaction) => Promise<T>) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        const runner = {
+          query: (sql: string, params: unknown[]) => client.query(sql, params),
+          async exec(sql: string) {
+            const result = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+            return Array.isArray(result) ? result : [result];
+          },
+        };
+        const tx: Transaction = {
+          async query<R extends Row>(sql: string, params: readonly unknown[] = []) {
+            return (await client.query<R>(sql, [...params])).rows;
+          },
+          async exec(sql: string) {
+            await client.query(sql);
+          },
+          bossDb: bossExecutor(runner),
+        };
+        const result = await fn(tx);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    bossOptions: () => ({ connectionString: databaseUrl, max: 4 }),
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,681 @@
+/**
+ * Deliveries, runs, steps, logs and workers, and the pg-boss jobs that carry runs to workers. Every
+ * change of a run's state and the matching queue operation commit in one transaction, so nothing is
+ * acknowledged that is not durable and nothing is queued that is not recorded.
+ */
+import os from "node:os";
+import { PgBoss } from "pg-boss";
+import type { DeployEvent } from "../events/deploy-event.ts";
+import type { RunRecord, RunState, StepState } from "../runs/run.ts";
+import type { Database, Executor, Row, Transaction } from "./database.ts";
+import { deadWorkerDetail, processIsAlive, type WorkerRow } from "./dead-workers.ts";
+import { decideDependents } from "./dependents.ts";
+import { ENVIRONMENT_QUEUE, ensureQueues, PLAIN_QUEUE, queueFor } from "./job-queues.ts";
+import { lastLines } from "./log-lines.ts";
+import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { newRunId, shortSha, supersedeKey } from "./run-keys.ts";
+
+export interface AcceptRunInput {
+  readonly pipeline: string;
+  readonly needs: readonly string[];
+  readonly environment: string | null | undefined;
+  readonly stepNames: readonly string[];
+  readonly initialState: "queued" | "awaiting_approval";
+}
+
+export interface AcceptDeliveryInput {
+  readonly deliveryId: string;
+  readonly eventName: string;
+  readonly event: DeployEvent | null;
+  readonly repo: string | null;
+  readonly sha: string | null;
+  readonly outcome: "planned" | "ignored";
+  readonly reason: string | null;
+  /** In plan order; ignored unless `outcome` is `planned` and `event` is set. */
+  readonly runs: readonly AcceptRunInput[];
+}
+
+export interface AcceptResult {
+  /** The delivery id was seen before: nothing was recorded or queued; `runs` are the first delivery's. */
+  readonly duplicate: boolean;
+  readonly runs: RunRecord[];
+  /** Older still-waiting runs this delivery replaced (state `superseded`, detail = new short SHA). */
+  readonly superseded: RunRecord[];
+  /** Runs of older deliveries that can no longer start because a run they needed was superseded. */
+  readonly skipped: RunRecord[];
+}
+
+export interface DeliveryRecord {
+  readonly id: string;
+  readonly eventName: string;
+  readonly event: DeployEvent | null;
+  readonly repo: string | null;
+  readonly sha: string | null;
+  readonly outcome: "planned" | "ignored";
+  readonly reason: string | null;
+  readonly receivedAt: Date;
+}
+
+export interface StepUpdate {
+  readonly index: number;
+  readonly state: StepState;
+  readonly exitCode?: number | null;
+}
+
+export interface RunOutcome {
+  readonly state: "passed" | "failed" | "timed_out" | "cancelled" | "error";
+  readonly detail: string;
+}
+
+export interface FinishResult {
+  /** The run in its final state, or `null` when it was no longer running (a recovery ended it first). */
+  readonly run: RunRecord | null;
+  /** Runs of the same delivery that were skipped or became ready because of it. */
+  readonly changed: RunRecord[];
+}
+
+export interface RecoveryResult {
+  readonly interrupted: RunRecord[];
+  /** Fresh copies of interrupted runs that are not deploys. */
+  readonly requeued: RunRecord[];
+  readonly skipped: RunRecord[];
+}
+
+export interface RecoveryOptions {
+  readonly workerId: string;
+  readonly staleAfterMs: number;
+  readonly startingUp: boolean;
+}
+
+export interface PruneResult {
+  readonly runs: number;
+  readonly deliveries: number;
+}
+
+export interface RunStore {
+  readonly db: Database;
+  acceptDelivery(input: AcceptDeliveryInput): Promise<AcceptResult>;
+  getRun(id: string): Promise<RunRecord | null>;
+  runsForDelivery(deliveryId: string): Promise<RunRecord[]>;
+  getDelivery(id: string): Promise<DeliveryRecord | null>;
+  readLog(runId: string, stepIndex?: number): Promise<string>;
+  logTail(runId: string, stepIndex: number, lines: number): Promise<string>;
+  appendLog(runId: string, stepIndex: number, text: string): Promise<void>;
+  createRunLogSink(runId: string, options?: LogSinkOptions): RunLogSink;
+  updateStep(runId: string, update: StepUpdate): Promise<void>;
+  approveRuns(repo: string, prNumber: number, sha: string): Promise<RunRecord[]>;
+  /** Takes up to `max` ready jobs and marks their runs `running` on `workerId`, atomically. */
+  claimRuns(workerId: string, max: number): Promise<{ runs: RunRecord[]; jobsTaken: number }>;
+  finishRun(runId: string, outcome: RunOutcome): Promise<FinishResult>;
+  registerWorker(workerId: string): Promise<void>;
+  heartbeat(workerId: string): Promise<void>;
+  markWorkerStopped(workerId: string): Promise<void>;
+  recoverRuns(options: RecoveryOptions): Promise<RecoveryResult>;
+  pruneFinished(options: { olderThanDays: number; keepRuns: number }): Promise<PruneResult>;
+  /** Called after a commit that queued jobs, so a worker in this process can fetch without waiting. */
+  onEnqueued(listener: () => void): () => void;
+  /** Stops pg-boss; the caller still closes the database. */
+  close(): Promise<void>;
+}
+
+export interface RunStoreOptions {
+  readonly logger?: Logger;
+}
+
+/** Starts pg-boss on `db`, creates the queues, and returns the store. */
+export async function openRunStore(db: Database, options: RunStoreOptions = {}): Promise<RunStore> {
+  const logger = options.logger ?? silentLogger;
+  const boss = new PgBoss({ ...db.bossOptions(), schedule: false });
+  boss.on("error", (error) => logger.error({ err: error }, "pg-boss error"));
+  await boss.start();
+  await ensureQueues(boss);
+  const listeners = new Set<() => void>();
+  const notifyEnqueued = () => {
+    for (const listener of listeners) listener();
+  };
+  const host = os.hostname();
+
+  const enqueue = async (tx: Transaction, runId: string, environment: string | null): Promise<void> => {
+    const queue = queueFor(environment);
+    const jobId = await boss.send(
+      queue,
+      { runId },
+      environment === null ? { db: tx.bossDb } : { db: tx.bossDb, singletonKey: environment },
+    );
+    if (!jobId) throw new Error(`pg-boss refused the job for run ${runId}`);
+    await tx.query("UPDATE runs SET job_queue = $2, job_id = $3 WHERE id = $1", [runId, queue, jobId]);
+  };
+
+  /** Applies `decideDependents` to each delivery; returns the ids it skipped and whether it queued any. */
+  const settleDependents = async (tx: Transaction, deliveryIds: Iterable<string>) => {
+    const skipped: string[] = [];
+    let enqueued = false;
+    for (const deliveryId of new Set(deliveryIds)) {
+      const rows = await tx.query<{
+        id: string;
+        pipeline: string;
+        needs: string[];
+        state: RunState;
+        job_id: string | null;
+        environment: string | null;
+        seq: string | number;
+      }>("SELECT id, pipeline, needs, state, job_id, environment, seq FROM runs WHERE delivery_id = $1", [
+        deliveryId,
+      ]);
+      const decision = decideDependents(
+        rows.map((row) => ({
+          id: row.id,
+          pipeline: row.pipeline,
+          needs: row.needs,
+          state: row.state,
+          enqueued: row.job_id !== null,
+          seq: Number(row.seq),
+        })),
+      );
+      for (const { id, detail } of decision.skip) {
+        await endRun(tx, id, "skipped", detail);
+        skipped.push(id);
+      }
+      for (const id of decision.enqueue) {
+        await enqueue(tx, id, rows.find((row) => row.id === id)?.environment ?? null);
+        enqueued = true;
+      }
+    }
+    return { skipped, enqueued };
+  };
+
+  const acceptDelivery = async (input: AcceptDeliveryInput): Promise<AcceptResult> => {
+    const outcome = await db.transaction(async (tx) => {
+      const inserted = await tx.query(
+        `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
+         VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [
+          input.deliveryId,
+          input.eventName,
+          input.event === null ? null : JSON.stringify(input.event),
+          input.repo,
+          input.sha,
+          input.outcome,
+          input.reason,
+        ],
+      );
+      if (inserted.length === 0) return null;
+      const event = input.event;
+      if (input.outcome !== "planned" || event === null) {
+        return { runIds: [], superseded: [], skipped: [], enqueued: false };
+      }
+      const refKey = supersedeKey(event);
+      const prNumber = event.kind === "pull_request" ? event.prNumber : null;
+      const runIds: string[] = [];
+      for (const run of input.runs) {
+        const id = newRunId();
+        runIds.push(id);
+        await tx.query(
+          `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
+          [
+            id,
+            input.deliveryId,
+            event.repo.fullName,
+            refKey,
+            event.sha,
+            prNumber,
+            run.pipeline,
+            run.environment ?? null,
+            JSON.stringify(run.needs),
+            run.initialState,
+          ],
+        );
+        for (const [index, name] of run.stepNames.entries()) {
+          await tx.query("INSERT INTO steps (run_id, idx, name) VALUES ($1, $2, $3)", [id, index, name]);
+        }
+      }
+      // Only runs that have not started: a running deploy is never touched.
+      const superseded: { id: string; delivery_id: string }[] = [];
+      for (const pipeline of new Set(input.runs.map((run) => run.pipeline))) {
+        const rows = await tx.query<{ id: string; delivery_id: string }>(
+          `UPDATE runs SET state = 'superseded', detail = $5, finished_at = now()
+           WHERE repo = $1 AND pipeline = $2 AND ref_key = $3 AND delivery_id <> $4
+             AND state IN ('queued', 'awaiting_approval')
+           RETURNING id, delivery_id`,
+          [event.repo.fullName, pipeline, refKey, input.deliveryId, shortSha(event.sha)],
+        );
+        superseded.push(...rows);
+      }
+      for (const row of superseded) await settleSteps(tx, row.id, "superseded");
+      const dependents = await settleDependents(
+        tx,
+        superseded.map((row) => row.delivery_id),
+      );
+      let enqueued = dependents.enqueued;
+      for (const [index, run] of input.runs.entries()) {
+        if (run.initialState === "queued" && run.needs.length === 0) {
+          await enqueue(tx, runIds[index]!, run.environment ?? null);
+          enqueued = true;
+        }
+      }
+      return { runIds, superseded: superseded.map((row) => row.id), skipped: dependents.skipped, enqueued };
+    });
+    if (outcome === null) {
+      return { duplicate: true, runs: await runsForDelivery(input.deliveryId), superseded: [], skipped: [] };
+    }
+    if (outcome.enqueued) notifyEnqueued();
+    return {
+      duplicate: false,
+      runs: await loadRuns(db, outcome.runIds),
+      superseded: await loadRuns(db, outcome.superseded),
+      skipped: await loadRuns(db, outcome.skipped),
+    };
+  };
+
+  const runsForDelivery = async (deliveryId: string): Promise<RunRecord[]> => {
+    const rows = await db.query<{ id: string }>("SELECT id FROM runs WHERE delivery_id = $1 ORDER BY seq", [
+      deliveryId,
+    ]);
+    return loadRuns(
+      db,
+      rows.map((row) => row.id),
+    );
+  };
+
+  const claimRuns = async (workerId: string, max: number) => {
+    let jobsTaken = 0;
+    const claimed = await db.transaction(async (tx) => {
+      const ids: string[] = [];
+      for (const queue of [ENVIRONMENT_QUEUE, PLAIN_QUEUE]) {
+        const room = max - ids.length;
+        if (room <= 0) break;
+        const jobs = await fetchInSavepoint(boss, tx, queue, room);
+        jobsTaken += jobs.length;
+        for (const job of jobs) {
+          const rows = await tx.query(
+            `UPDATE runs SET state = 'running', worker_id = $2, started_at = now()
+             WHERE id = $1 AND state = 'queued' RETURNING id`,
+            [job.data.runId, workerId],
+          );
+          if (rows.length > 0) ids.push(job.data.runId);
+          // Superseded (or otherwise ended) while it waited: the job is done, releasing its environment.
+          else await boss.complete(queue, job.id, null, { db: tx.bossDb });
+        }
+      }
+      return ids;
+    });
+    return { runs: await loadRuns(db, claimed), jobsTaken };
+  };
+
+  const finishRun = async (runId: string, outcome: RunOutcome): Promise<FinishResult> => {
+    const result = await db.transaction(async (tx) => {
+      const rows = await tx.query<{ delivery_id: string; job_queue: string | null; job_id: string | null }>(
+        `UPDATE runs SET state = $2, detail = $3, finished_at = now() WHERE id = $1 AND state = 'running'
+         RETURNING delivery_id, job_queue, job_id`,
+        [runId, outcome.state, outcome.detail],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      await settleSteps(tx, runId, outcome.state);
+      await completeJob(boss, tx, row.job_queue, row.job_id);
+      const dependents = await settleDependents(tx, [row.delivery_id]);
+      return { deliveryId: row.delivery_id, dependents };
+    });
+    if (result === null) return { run: null, changed: [] };
+    if (result.dependents.enqueued) notifyEnqueued();
+    const run = await getRun(runId);
+    const changed = (await runsForDelivery(result.deliveryId)).filter(
+      (other) =>
+        other.id !== runId && (result.dependents.skipped.includes(other.id) || other.state === "queued"),
+    );
+    return { run, changed };
+  };
+
+  const getRun = async (id: string) => (await loadRuns(db, [id]))[0] ?? null;
+
+  const recoverRuns = async (options: RecoveryOptions): Promise<RecoveryResult> => {
+    const holders = await db.query<{ worker_id: string }>(
+      "SELECT DISTINCT worker_id FROM runs WHERE state = 'running' AND worker_id IS NOT NULL",
+    );
+    const result: { interrupted: string[]; requeued: string[]; skipped: string[] } = {
+      interrupted: [],
+      requeued: [],
+      skipped: [],
+    };
+    if (holders.length === 0) return { interrupted: [], requeued: [], skipped: [] };
+    const workerRows = await db.query<{
+      id: string;
+      host: string;
+      pid: number;
+      stopped: boolean;
+      stale: boolean;
+    }>(
+      `SELECT id, host, pid, stopped_at IS NOT NULL AS stopped,
+              heartbeat_at < now() - make_interval(secs => $1::float8) AS stale
+       FROM workers`,
+      [options.staleAfterMs / 1000],
+    );
+    const workers = new Map<string, WorkerRow>(workerRows.map((row) => [row.id, row]));
+    let enqueued = false;
+    for (const { worker_id: workerId } of holders) {
+      const detail = deadWorkerDetail(workerId, workers.get(workerId), {
+        self: options.workerId,
+        host,
+        startingUp: options.startingUp,
+        embedded: db.kind === "pglite",
+        isAlive: processIsAlive,
+      });
+      if (detail === null) continue;
+      logger.warn({ workerId, detail }, "ending the runs of a worker that is gone");
+      await db.transaction(async (tx) => {
+        const ended = await tx.query<{
+          id: string;
+          delivery_id: string;
+          environment: string | null;
+          job_queue: string | null;
+          job_id: string | null;
+        }>(
+          `UPDATE runs SET state = 'interrupted', detail = $2, finished_at = now()
+           WHERE worker_id = $1 AND state = 'running'
+           RETURNING id, delivery_id, environment, job_queue, job_id`,
+          [workerId, detail],
+        );
+        for (const run of ended) {
+          result.interrupted.push(run.id);
+          await settleSteps(tx, run.id, "interrupted");
+          await completeJob(boss, tx, run.job_queue, run.job_id);
+          if (run.environment === null) {
+            const copy = newRunId();
+            await tx.query(
+              `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state, retry_of)
+               SELECT $2, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, 'queued', id
+               FROM runs WHERE id = $1`,
+              [run.id, copy],
+            );
+            await tx.query(
+              "INSERT INTO steps (run_id, idx, name) SELECT $2, idx, name FROM steps WHERE run_id = $1",
+              [run.id, copy],
+            );
+            await enqueue(tx, copy, null);
+            enqueued = true;
+            result.requeued.push(copy);
+          }
+        }
+        const dependents = await settleDependents(
+          tx,
+          ended.map((run) => run.delivery_id),
+        );
+        result.skipped.push(...dependents.skipped);
+        enqueued ||= dependents.enqueued;
+        if (workerId !== options.workerId) {
+          await tx.query("UPDATE workers SET stopped_at = now() WHERE id = $1 AND stopped_at IS NULL", [
+            workerId,
+          ]);
+        }
+      });
+    }
+    if (enqueued) notifyEnqueued();
+    return {
+      interrupted: await loadRuns(db, result.interrupted),
+      requeued: await loadRuns(db, result.requeued),
+      skipped: await loadRuns(db, result.skipped),
+    };
+  };
+
+  return {
+    db,
+    acceptDelivery,
+    getRun,
+    runsForDelivery,
+    async getDelivery(id) {
+      const rows = await db.query<{
+        id: string;
+        event_name: string;
+        event: DeployEvent | null;
+        repo: string | null;
+        sha: string | null;
+        outcome: "planned" | "ignored";
+        reason: string | null;
+        received_at: Date;
+      }>("SELECT * FROM deliveries WHERE id = $1", [id]);
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        id: row.id,
+        eventName: row.event_name,
+        event: row.event,
+        repo: row.repo,
+        sha: row.sha,
+        outcome: row.outcome,
+        reason: row.reason,
+        receivedAt: new Date(row.received_at),
+      };
+    },
+    readLog: (runId, stepIndex) => readLog(db, runId, stepIndex),
+    async logTail(runId, stepIndex, lines) {
+      return lastLines(await readLog(db, runId, stepIndex), lines);
+    },
+    async appendLog(runId, stepIndex, text) {
+      await db.query("INSERT INTO logs (run_id, step_index, text) VALUES ($1, $2, $3)", [
+        runId,
+        stepIndex,
+        text,
+      ]);
+    },
+    createRunLogSink(runId, sinkOptions) {
+      return createRunLogSink(
+        async (id, stepIndex, text) => {
+          await db.query("INSERT INTO logs (run_id, step_index, text) VALUES ($1, $2, $3)", [
+            id,
+            stepIndex,
+            text,
+          ]);
+        },
+        runId,
+        { logger, ...sinkOptions },
+      );
+    },
+    async updateStep(runId, update) {
+      await db.query(
+        `UPDATE steps SET state = $3::text,
+           exit_code = COALESCE($4::integer, exit_code),
+           started_at = CASE WHEN $3::text = 'pending' THEN started_at ELSE COALESCE(started_at, now()) END,
+           finished_at = CASE WHEN $3::text IN ('pending', 'running') THEN NULL ELSE now() END
+         WHERE run_id = $1 AND idx = $2`,
+        [runId, update.index, update.state, update.exitCode ?? null],
+      );
+    },
+    async approveRuns(repo, prNumber, sha) {
+      const approved = await db.transaction(async (tx) => {
+        const rows = await tx.query<{ id: string; environment: string | null; needs: string[] }>(
+          `UPDATE runs SET state = 'queued'
+           WHERE repo = $1 AND pr_number = $2 AND sha = $3 AND state = 'awaiting_approval'
+           RETURNING id, environment, needs, seq`,
+          [repo, prNumber, sha],
+        );
+        for (const row of rows) if (row.needs.length === 0) await enqueue(tx, row.id, row.environment);
+        return rows.map((row) => row.id);
+      });
+      if (approved.length > 0) notifyEnqueued();
+      return loadRuns(db, approved);
+    },
+    claimRuns,
+    finishRun,
+    async registerWorker(workerId) {
+      await db.query(
+        `INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET host = $2, pid = $3, started_at = now(), heartbeat_at = now(), stopped_at = NULL`,
+        [workerId, host, process.pid],
+      );
+    },
+    async heartbeat(workerId) {
+      await db.query("UPDATE workers SET heartbeat_at = now() WHERE id = $1", [workerId]);
+    },
+    async markWorkerStopped(workerId) {
+      await db.query("UPDATE workers SET stopped_at = now() WHERE id = $1", [workerId]);
+    },
+    recoverRuns,
+    async pruneFinished({ olderThanDays, keepRuns }) {
+      const runs = await db.query(
+        `DELETE FROM runs WHERE finished_at IS NOT NULL AND (
+           finished_at < now() - make_interval(days => $1::integer)
+           OR id NOT IN (SELECT id FROM runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, seq DESC LIMIT $2)
+         ) RETURNING id`,
+        [olderThanDays, keepRuns],
+      );
+      const deliveries = await db.query(
+        `DELETE FROM deliveries d WHERE received_at < now() - make_interval(days => $1::integer)
+           AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.delivery_id = d.id) RETURNING id`,
+        [olderThanDays],
+      );
+      return { runs: runs.length, deliveries: deliveries.length };
+    },
+    onEnqueued(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      listeners.clear();
+      await boss.stop({ graceful: false, close: db.kind === "postgres", timeout: 5000 });
+    },
+  };
+}
+
+/**
+ * A fetch on a key_strict_fifo queue can lose a race for a key to another worker (a unique violation
+ * pg-boss reports as "nothing fetched"); on PostgreSQL that error would abort our whole transaction, so
+ * each fetch runs in a savepoint that is rolled back when any of its statements failed.
+ */
+async function fetchInSavepoint(
+  boss: PgBoss,
+  tx: Transaction,
+  queue: string,
+  batchSize: number,
+): Promise<{ id: string; data: { runId: string } }[]> {
+  let failed = false;
+  const guarded = {
+    async executeSql(text: string, values?: unknown[]) {
+      try {
+        return await tx.bossDb.executeSql(text, values);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    },
+  };
+  await tx.query("SAVEPOINT deploybot_fetch");
+  const jobs = await boss
+    .fetch<{ runId: string }>(queue, { batchSize, db: guarded })
+    .catch((error: unknown) => {
+      failed = true;
+      throw error;
+    });
+  if (failed) {
+    await tx.query("ROLLBACK TO SAVEPOINT deploybot_fetch");
+    return [];
+  }
+  await tx.query("RELEASE SAVEPOINT deploybot_fetch");
+  return jobs;
+}
+
+async function completeJob(boss: PgBoss, tx: Transaction, queue: string | null, jobId: string | null) {
+  if (queue && jobId) await boss.complete(queue, jobId, null, { db: tx.bossDb });
+}
+
+/** Ends a waiting run (skipped, superseded) and its steps. */
+async function endRun(tx: Transaction, runId: string, state: RunState, detail: string): Promise<void> {
+  await tx.query("UPDATE runs SET state = $2, detail = $3, finished_at = now() WHERE id = $1", [
+    runId,
+    state,
+    detail,
+  ]);
+  await settleSteps(tx, runId, state);
+}
+
+/** A finished run leaves no step `running` or `pending`. */
+async function settleSteps(tx: Transaction, runId: string, runState: RunState): Promise<void> {
+  const interruptedAs = runState === "timed_out" ? "timed_out" : runState === "error" ? "error" : "cancelled";
+  await tx.query(
+    `UPDATE steps SET state = CASE WHEN state = 'running' THEN $2 ELSE 'skipped' END,
+       finished_at = CASE WHEN state = 'running' THEN now() ELSE finished_at END
+     WHERE run_id = $1 AND state IN ('running', 'pending')`,
+    [runId, interruptedAs],
+  );
+}
+
+async function readLog(db: Executor, runId: string, stepIndex?: number): Promise<string> {
+  const rows = await db.query<{ text: string }>(
+    "SELECT text FROM logs WHERE run_id = $1 AND ($2::integer IS NULL OR step_index = $2::integer) ORDER BY seq",
+    [runId, stepIndex ?? null],
+  );
+  return rows.map((row) => row.text).join("");
+}
+
+interface RunRow extends Row {
+  id: string;
+  delivery_id: string;
+  pipeline: string;
+  environment: string | null;
+  needs: string[];
+  state: RunState;
+  detail: string | null;
+  event: DeployEvent;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+interface StepRow extends Row {
+  run_id: string;
+  idx: number;
+  name: string;
+  state: StepState;
+  exit_code: number | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+
+/** Reads runs (with their event and steps) in the order of `ids`. */
+async function loadRuns(db: Executor, ids: readonly string[]): Promise<RunRecord[]> {
+  if (ids.length === 0) return [];
+  const list = JSON.stringify(ids);
+  const runRows = await db.query<RunRow>(
+    `SELECT r.id, r.delivery_id, r.pipeline, r.environment, r.needs, r.state, r.detail, d.event,
+            r.created_at, r.started_at, r.finished_at
+     FROM runs r JOIN deliveries d ON d.id = r.delivery_id
+     WHERE r.id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+    [list],
+  );
+  const stepRows = await db.query<StepRow>(
+    "SELECT * FROM steps WHERE run_id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY run_id, idx",
+    [list],
+  );
+  const byId = new Map(runRows.map((row) => [row.id, row]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    if (!row) return [];
+    const record: RunRecord = {
+      id: row.id,
+      deliveryId: row.delivery_id,
+      pipeline: row.pipeline,
+      environment: row.environment,
+      needs: row.needs,
+      state: row.state,
+      detail: row.detail,
+      event: row.event,
+      steps: stepRows
+        .filter((step) => step.run_id === id)
+        .map((step) => ({
+          index: step.idx,
+          name: step.name,
+          state: step.state,
+          exitCode: step.exit_code,
+          startedAt: toDate(step.started_at),
+          finishedAt: toDate(step.finished_at),
+        })),
+      createdAt: new Date(row.created_at),
+      startedAt: toDate(row.started_at),
+      finishedAt: toDate(row.finished_at),
+    };
+    return [record];
+  });
+}
