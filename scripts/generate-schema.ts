@@ -12,7 +12,10 @@ export const SCHEMA_FILE = fileURLToPath(new URL("../schema/deploy.config.schema
 
 /** The JSON Schema text, deterministic (same input → same bytes), ending with a newline. */
 export function renderJsonSchema(): string {
-  const generated = z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   const { $schema, ...rest } = generated;
   const schema = {
     $schema,

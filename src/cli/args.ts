@@ -16,11 +16,20 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
   maxPositionals: number,
 ): ParsedArgs<T> {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     if (positionals.length > maxPositionals) {
       return { ok: false, error: `unexpected argument "${positionals[maxPositionals]}"` };
     }
-    return { ok: true, values: values as { [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : string }, positionals };
+    return {
+      ok: true,
+      values: values as { [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : string },
+      positionals,
+    };
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }

@@ -10,14 +10,12 @@ type Command = (argv: string[]) => Promise<number>;
  * Loads `export function <name>(argv): Promise<number>` from a sibling module. The specifier is a variable
  * on purpose: subcommands are written separately and a missing one must only break that subcommand.
  */
-const lazy =
-  (file: string, exportName: string) =>
-  async (): Promise<Command> => {
-    const module = (await import(file)) as Record<string, unknown>;
-    const command = module[exportName];
-    if (typeof command !== "function") throw new Error(`${file} does not export ${exportName}()`);
-    return command as Command;
-  };
+const lazy = (file: string, exportName: string) => async (): Promise<Command> => {
+  const module = (await import(file)) as Record<string, unknown>;
+  const command = module[exportName];
+  if (typeof command !== "function") throw new Error(`${file} does not export ${exportName}()`);
+  return command as Command;
+};
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: lazy("./validate.ts", "validateCommand"),

@@ -10,8 +10,8 @@ import type { ChangedFiles, DeployEvent } from "../events/deploy-event.ts";
 import { isIgnored } from "../events/deploy-event.ts";
 import { normaliseEvent } from "../events/normalise.ts";
 import { listPullRequestFiles } from "../github/list-pull-request-files.ts";
-import { planEvent } from "../plan/plan-event.ts";
 import type { Plan } from "../plan/plan.ts";
+import { planEvent } from "../plan/plan-event.ts";
 import { defaultConfigPath, parseCommandArgs } from "./args.ts";
 import { usageError } from "./usage.ts";
 
@@ -101,7 +101,8 @@ export async function planCommand(argv: readonly string[]): Promise<number> {
     }
     plan = planEvent(loaded.config, event);
   }
-  if ("needsChangedFiles" in plan) return fail(`changed files still unknown for rules ${plan.rules.join(", ")}`);
+  if ("needsChangedFiles" in plan)
+    return fail(`changed files still unknown for rules ${plan.rules.join(", ")}`);
   if (isIgnored(plan)) {
     out({ name: values.event, event, ignored: plan.reason, plan: undefined });
     return 0;
@@ -119,11 +120,17 @@ function fail(message: string): number {
 
 type FilesResult = { ok: true; files: ChangedFiles } | { ok: false; error: string };
 
-async function givenFiles(list: string | undefined, from: string | undefined): Promise<FilesResult | undefined> {
+async function givenFiles(
+  list: string | undefined,
+  from: string | undefined,
+): Promise<FilesResult | undefined> {
   if (list !== undefined) return { ok: true, files: { known: true, files: splitFiles(list.split(",")) } };
   if (from === undefined) return undefined;
   try {
-    return { ok: true, files: { known: true, files: splitFiles((await readFile(from, "utf8")).split(/\r?\n/)) } };
+    return {
+      ok: true,
+      files: { known: true, files: splitFiles((await readFile(from, "utf8")).split(/\r?\n/)) },
+    };
   } catch (error) {
     return { ok: false, error: `cannot read --files-from ${from}: ${(error as Error).message}` };
   }
@@ -181,9 +188,13 @@ function describeEventJson(event: DeployEvent): Record<string, unknown> {
 function describeEvent(event: DeployEvent): string {
   const at = `${event.repo.fullName} at ${event.sha.slice(0, 7)}`;
   if (event.kind === "push") {
-    return event.tag !== undefined ? `push of tag ${event.tag} to ${at}` : `push to branch ${event.branch} of ${at}`;
+    return event.tag !== undefined
+      ? `push of tag ${event.tag} to ${at}`
+      : `push to branch ${event.branch} of ${at}`;
   }
-  const flags = [event.draft ? "draft" : "", event.fork ? `fork ${event.headRepoFullName}` : ""].filter(Boolean);
+  const flags = [event.draft ? "draft" : "", event.fork ? `fork ${event.headRepoFullName}` : ""].filter(
+    Boolean,
+  );
   return (
     `pull_request ${event.action} #${event.prNumber} (${event.branch} → ${event.baseBranch}) of ${at}` +
     (flags.length > 0 ? ` [${flags.join(", ")}]` : "")

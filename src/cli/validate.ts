@@ -3,7 +3,8 @@ import { formatConfigError, loadConfig } from "../config/load-config.ts";
 import { defaultConfigPath, parseCommandArgs } from "./args.ts";
 import { usageError } from "./usage.ts";
 
-export const VALIDATE_USAGE = "Usage: deploy-bot validate [file]   (default: $DEPLOY_CONFIG or ./deploy.config.yaml)";
+export const VALIDATE_USAGE =
+  "Usage: deploy-bot validate [file]   (default: $DEPLOY_CONFIG or ./deploy.config.yaml)";
 
 /** Validates a config file and reports every problem; returns the exit code. */
 export async function validateCommand(argv: readonly string[]): Promise<number> {

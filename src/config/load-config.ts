@@ -16,7 +16,9 @@ export interface ConfigError {
   readonly message: string;
 }
 
-export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly errors: readonly ConfigError[] };
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly errors: readonly ConfigError[] };
 
 /** `file:line:col: message`, the format editors and CI logs turn into links. */
 export function formatConfigError(e: ConfigError): string {
@@ -30,7 +32,8 @@ export async function loadConfig(file: string): Promise<ConfigResult> {
     text = await readFile(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const message = code === "ENOENT" ? "file not found" : `cannot read the file: ${(error as Error).message}`;
+    const message =
+      code === "ENOENT" ? "file not found" : `cannot read the file: ${(error as Error).message}`;
     return { ok: false, errors: [{ file, line: 1, col: 1, message }] };
   }
   return parseConfig(text, file);
@@ -71,11 +74,17 @@ export function parseConfig(text: string, file: string): ConfigResult {
     const issues = flattenUnions(result.error.issues);
     // A pipeline with an invalid name is reported once, not again by every rule that runs it.
     const badNames = issues.flatMap((issue) =>
-      issue.code === "invalid_key" && issue.path.length === 2 && issue.path[0] === "pipelines" ? [String(issue.path[1])] : [],
+      issue.code === "invalid_key" && issue.path.length === 2 && issue.path[0] === "pipelines"
+        ? [String(issue.path[1])]
+        : [],
     );
     for (const issue of issues) {
       const path = issue.path.filter((p): p is Segment => typeof p !== "symbol");
-      if (issue.code === "custom" && badNames.some((name) => issue.message.startsWith(`unknown pipeline "${name}"`))) continue;
+      if (
+        issue.code === "custom" &&
+        badNames.some((name) => issue.message.startsWith(`unknown pipeline "${name}"`))
+      )
+        continue;
       if (issue.code === "unrecognized_keys") {
         for (const key of issue.keys) {
           const node = findNode(doc, [...path, key], true);
@@ -98,14 +107,19 @@ export function parseConfig(text: string, file: string): ConfigResult {
 function flattenUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
   return issues.flatMap((issue) => {
     if (issue.code !== "invalid_union") return [issue];
-    const shaped = issue.errors.filter((errs) => !(errs.length === 1 && errs[0]?.code === "invalid_type" && errs[0].path.length === 0));
+    const shaped = issue.errors.filter(
+      (errs) => !(errs.length === 1 && errs[0]?.code === "invalid_type" && errs[0].path.length === 0),
+    );
     const only = shaped[0];
     if (shaped.length !== 1 || !only) return [issue];
-    return flattenUnions(only.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as z.core.$ZodIssue));
+    return flattenUnions(
+      only.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as z.core.$ZodIssue),
+    );
   });
 }
 
-const firstLine = (message: string): string => (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
+const firstLine = (message: string): string =>
+  (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
 
 const sorted = (errors: ConfigError[]): ConfigError[] =>
   errors.sort((a, b) => a.line - b.line || a.col - b.col || a.message.localeCompare(b.message));
@@ -133,10 +147,15 @@ function findNode(doc: Doc, path: readonly Segment[], key: boolean): { offset: n
   for (const [index, segment] of path.entries()) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
-      const pair = node.items.findLast((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = node.items.findLast(
+        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+      );
       if (!pair) break;
       node = pair.value;
-      offset = (key && index === path.length - 1 ? rangeStart(pair.key) : rangeStart(pair.value)) ?? rangeStart(pair.key) ?? offset;
+      offset =
+        (key && index === path.length - 1 ? rangeStart(pair.key) : rangeStart(pair.value)) ??
+        rangeStart(pair.key) ??
+        offset;
     } else if (isSeq(node) && typeof segment === "number") {
       const item = node.items[segment];
       if (item === undefined) break;
@@ -181,8 +200,13 @@ function pathOf(ancestry: readonly unknown[], target: unknown): string {
     const parent = chain[i - 1];
     const child = chain[i];
     if (isSeq(parent)) path.push(parent.items.indexOf(child as never));
-    else if (child && typeof child === "object" && "key" in child && isScalar((child as { key: unknown }).key)) {
-      path.push(String(((child as { key: { value: unknown } }).key).value));
+    else if (
+      child &&
+      typeof child === "object" &&
+      "key" in child &&
+      isScalar((child as { key: unknown }).key)
+    ) {
+      path.push(String((child as { key: { value: unknown } }).key.value));
     }
   }
   return showPath(path);
@@ -271,7 +295,8 @@ function describeValue(value: unknown): string {
 function describeIssue(issue: z.core.$ZodIssue, path: readonly Segment[]): string {
   const last = path[path.length - 1];
   const parent = path.slice(0, -1);
-  const missable = issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_union";
+  const missable =
+    issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_union";
   if (missable && issue.input === undefined && last !== undefined) {
     const hint = last === "version" && parent.length === 0 ? ' (add "version: 1")' : "";
     return `${prefix(parent)}missing required key "${String(last)}"${hint}`;

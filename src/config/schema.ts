@@ -41,7 +41,11 @@ const Step = z
       .describe("A string runs in `bash -eo pipefail -c`; an array runs as argv with no shell."),
     env: z.record(EnvName, z.string()).default({}).describe("Extra environment variables for this step."),
     timeout: Duration.optional().describe("Step timeout; defaults to the pipeline's."),
-    workdir: z.string().min(1).optional().describe("Directory relative to the checkout; must stay inside it."),
+    workdir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Directory relative to the checkout; must stay inside it."),
   })
   .describe("One command of a pipeline.");
 
@@ -175,7 +179,11 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
     if (!isRecord(rule)) return;
     if (typeof rule.name === "string") {
       if (ruleNames.has(rule.name)) {
-        addIssue({ code: "custom", path: ["rules", r, "name"], message: `duplicate rule name "${rule.name}"` });
+        addIssue({
+          code: "custom",
+          path: ["rules", r, "name"],
+          message: `duplicate rule name "${rule.name}"`,
+        });
       }
       ruleNames.add(rule.name);
     }
@@ -184,9 +192,17 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
       if (typeof name !== "string" || name === "") return;
       if (pipelines && !Object.hasOwn(pipelines, name)) {
         const known = pipelineNames.length > 0 ? ` (pipelines: ${pipelineNames.join(", ")})` : "";
-        addIssue({ code: "custom", path: ["rules", r, "run", i], message: `unknown pipeline "${name}"${known}` });
+        addIssue({
+          code: "custom",
+          path: ["rules", r, "run", i],
+          message: `unknown pipeline "${name}"${known}`,
+        });
       } else if (run.indexOf(name) !== i) {
-        addIssue({ code: "custom", path: ["rules", r, "run", i], message: `pipeline "${name}" is listed twice` });
+        addIssue({
+          code: "custom",
+          path: ["rules", r, "run", i],
+          message: `pipeline "${name}" is listed twice`,
+        });
       }
     });
     const on = isRecord(rule.on) ? rule.on : {};
@@ -209,7 +225,11 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
     listOf(pipeline.steps).forEach((step, s) => {
       if (!isRecord(step) || typeof step.name !== "string") return;
       if (stepNames.has(step.name)) {
-        addIssue({ code: "custom", path: ["pipelines", name, "steps", s, "name"], message: `duplicate step name "${step.name}"` });
+        addIssue({
+          code: "custom",
+          path: ["pipelines", name, "steps", s, "name"],
+          message: `duplicate step name "${step.name}"`,
+        });
       }
       stepNames.add(step.name);
     });

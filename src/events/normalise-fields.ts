@@ -31,7 +31,8 @@ export function str(parent: Json, key: string, path: string): string {
 
 export function int(parent: Json, key: string, path: string): number {
   const value = parent[key];
-  if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new MalformedPayload(`${path} is not an integer`);
+  if (typeof value !== "number" || !Number.isSafeInteger(value))
+    throw new MalformedPayload(`${path} is not an integer`);
   return value;
 }
 
@@ -59,7 +60,8 @@ export function sha(parent: Json, key: string, path: string): string {
 export function repoRef(payload: unknown): RepoRef {
   const repository = obj(payload, "repository", "repository");
   const owner = obj(repository, "owner", "repository.owner");
-  const ownerLogin = typeof owner.login === "string" ? owner.login : str(owner, "name", "repository.owner.login");
+  const ownerLogin =
+    typeof owner.login === "string" ? owner.login : str(owner, "name", "repository.owner.login");
   const name = str(repository, "name", "repository.name");
   const fullName = str(repository, "full_name", "repository.full_name");
   if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(fullName) || fullName.includes("..")) {

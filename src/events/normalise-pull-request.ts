@@ -59,7 +59,8 @@ function readPullRequest(deliveryId: string, payload: unknown): PullRequestEvent
   }
   const headRepo = optionalObj(head, "repo");
   const baseRepo = optionalObj(base, "repo");
-  const headRepoFullName = typeof headRepo?.full_name === "string" ? headRepo.full_name : "(deleted repository)";
+  const headRepoFullName =
+    typeof headRepo?.full_name === "string" ? headRepo.full_name : "(deleted repository)";
   const sameRepo =
     headRepo !== undefined &&
     (typeof headRepo.id === "number" && typeof baseRepo?.id === "number"
@@ -82,9 +83,10 @@ function readPullRequest(deliveryId: string, payload: unknown): PullRequestEvent
     draft: bool(pr, "draft", false),
     fork: !sameRepo,
     headRepoFullName,
-    labels: labels.flatMap((label) => (isObject(label) && typeof label.name === "string" ? [label.name] : [])),
+    labels: labels.flatMap((label) =>
+      isObject(label) && typeof label.name === "string" ? [label.name] : [],
+    ),
     changedFiles: { known: false, reason: PR_FILES_NOT_LISTED },
     sender: senderLogin(payload),
   };
 }
-

@@ -1,6 +1,16 @@
 /** `push` webhook payload → `PushEvent`, or `Ignored` with the reason (deletions, odd refs, bad payloads). */
 import { type ChangedFiles, type Ignored, ignored, type PushEvent, ZERO_SHA } from "./deploy-event.ts";
-import { arr, bool, installationId, isObject, MalformedPayload, repoRef, senderLogin, sha, str } from "./normalise-fields.ts";
+import {
+  arr,
+  bool,
+  installationId,
+  isObject,
+  MalformedPayload,
+  repoRef,
+  senderLogin,
+  sha,
+  str,
+} from "./normalise-fields.ts";
 import { refNameProblem } from "./normalise-ref-name.ts";
 
 /** GitHub puts at most this many commits in a push payload; a list this long may be truncated. */
@@ -28,7 +38,8 @@ function readPush(deliveryId: string, payload: unknown): PushEvent | Ignored {
   const tagName = ref.startsWith("refs/tags/") ? ref.slice("refs/tags/".length) : undefined;
   const kind = branchName !== undefined ? "branch" : "tag";
   const name = branchName ?? tagName;
-  if (name === undefined) return ignored(`push to ${JSON.stringify(ref)}, which is neither a branch nor a tag`);
+  if (name === undefined)
+    return ignored(`push to ${JSON.stringify(ref)}, which is neither a branch nor a tag`);
   const problem = refNameProblem(name);
   if (problem) return ignored(`${kind} name ${JSON.stringify(name)} ${problem}`);
   const repo = repoRef(payload);
@@ -54,7 +65,12 @@ function readPush(deliveryId: string, payload: unknown): PushEvent | Ignored {
   };
 }
 
-function pushChangedFiles(payload: Record<string, unknown>, kind: string, before: string, after: string): ChangedFiles {
+function pushChangedFiles(
+  payload: Record<string, unknown>,
+  kind: string,
+  before: string,
+  after: string,
+): ChangedFiles {
   const commits = arr(payload, "commits", "commits");
   if (before === ZERO_SHA) return { known: false, reason: `new ${kind}` };
   if (bool(payload, "forced", false)) return { known: false, reason: "forced push" };

@@ -40,7 +40,14 @@ export interface AcceptInput {
 export interface AcceptDeps {
   readonly config: () => Config;
   /** Records the delivery and its runs and enqueues them in one transaction; a known delivery id is a no-op. */
-  readonly record: (input: AcceptInput) => Promise<{ duplicate: boolean; runs: RunRecord[]; superseded: RunRecord[] }>;
+  readonly record: (input: AcceptInput) => Promise<{
+    duplicate: boolean;
+    runs: RunRecord[];
+    /** Older runs still waiting for the same branch or PR, replaced by these. */
+    superseded: RunRecord[];
+    /** Older runs that can no longer start because a run they needed was superseded. */
+    skipped: RunRecord[];
+  }>;
   /** Lists a pull request's changed files through the API (only called when a rule filters on paths). */
   readonly listChangedFiles: (event: PullRequestEvent) => Promise<ChangedFiles>;
   /** Schedules the GitHub report of a run; never throws, never blocks. */
@@ -90,8 +97,8 @@ export async function acceptDelivery(deps: AcceptDeps, delivery: Delivery): Prom
   });
   if (recorded.duplicate) return { outcome: "duplicate" };
 
-  // 5. Report: every expected check appears at once as pending; superseded runs get their final status.
-  for (const run of [...recorded.superseded, ...recorded.runs]) deps.report(run);
+  // 5. Report: every expected check appears at once as pending; replaced runs get their final status.
+  for (const run of [...recorded.superseded, ...recorded.skipped, ...recorded.runs]) deps.report(run);
   return { outcome: "accepted", runs: recorded.runs };
 }
 

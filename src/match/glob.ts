@@ -5,7 +5,9 @@
  * `[…]` one character from a set or range; `\` escapes the next character. Anchored at both ends.
  */
 
-export type CompiledGlob = { readonly ok: true; readonly regex: RegExp } | { readonly ok: false; readonly error: string };
+export type CompiledGlob =
+  | { readonly ok: true; readonly regex: RegExp }
+  | { readonly ok: false; readonly error: string };
 
 const cache = new Map<string, CompiledGlob>();
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;

@@ -27,7 +27,9 @@ export function matchRule(rule: RuleConfig, event: DeployEvent): RuleMatch {
   if (!ruleCoversRepo(rule, event.repo.fullName)) {
     return no(`repository ${event.repo.fullName} does not match repos ${showList(rule.repos ?? [])}`);
   }
-  return event.kind === "push" ? matchPush(rule.on.push, event) : matchPullRequest(rule.on.pull_request, event);
+  return event.kind === "push"
+    ? matchPush(rule.on.push, event)
+    : matchPullRequest(rule.on.pull_request, event);
 }
 
 function matchPush(filter: PushFilterConfig | undefined, event: PushEvent): RuleMatch {
@@ -35,7 +37,8 @@ function matchPush(filter: PushFilterConfig | undefined, event: PushEvent): Rule
   const filtersBranches = filter.branches !== undefined || filter["branches-ignore"] !== undefined;
   const filtersTags = filter.tags !== undefined || filter["tags-ignore"] !== undefined;
   if (event.tag !== undefined) {
-    if (filtersBranches && !filtersTags) return no(`tag push "${event.tag}", but the rule only filters branches`);
+    if (filtersBranches && !filtersTags)
+      return no(`tag push "${event.tag}", but the rule only filters branches`);
     const refProblem = refFilterProblem("tag", event.tag, filter.tags, filter["tags-ignore"]);
     if (refProblem) return no(refProblem);
     // GitHub Actions does not evaluate path filters for tag pushes.
@@ -54,7 +57,12 @@ function matchPullRequest(filter: PullRequestFilterConfig | undefined, event: Pu
     return no(`action "${event.action}" is not in types ${showList(filter.types)}`);
   }
   if (event.draft && !filter.drafts) return no("the pull request is a draft and the rule has drafts: false");
-  const refProblem = refFilterProblem("base branch", event.baseBranch, filter.branches, filter["branches-ignore"]);
+  const refProblem = refFilterProblem(
+    "base branch",
+    event.baseBranch,
+    filter.branches,
+    filter["branches-ignore"],
+  );
   if (refProblem) return no(refProblem);
   const listable = !event.changedFiles.known && event.changedFiles.reason === PR_FILES_NOT_LISTED;
   return matchPaths(filter, event.changedFiles, listable);
@@ -67,8 +75,10 @@ function refFilterProblem(
   ignore: readonly string[] | undefined,
 ): string | undefined {
   const key = what === "tag" ? "tags" : "branches";
-  if (include && !listMatches(include, name)) return `${what} "${name}" does not match ${key} ${showList(include)}`;
-  if (ignore && listMatches(ignore, name)) return `${what} "${name}" matches ${key}-ignore ${showList(ignore)}`;
+  if (include && !listMatches(include, name))
+    return `${what} "${name}" does not match ${key} ${showList(include)}`;
+  if (ignore && listMatches(ignore, name))
+    return `${what} "${name}" matches ${key}-ignore ${showList(ignore)}`;
   return undefined;
 }
 

@@ -27,7 +27,11 @@ export function planEvent(config: Config, event: DeployEvent): Plan | NeedsChang
     const result = matchRule(rule, event);
     if ("needsChangedFiles" in result) needFiles.push(rule.name);
     else if (result.matched) {
-      matched.push(result.note ? { rule: rule.name, pipelines: rule.run, note: result.note } : { rule: rule.name, pipelines: rule.run });
+      matched.push(
+        result.note
+          ? { rule: rule.name, pipelines: rule.run, note: result.note }
+          : { rule: rule.name, pipelines: rule.run },
+      );
     } else unmatched.push({ rule: rule.name, reason: result.reason });
   }
   if (needFiles.length > 0) return { needsChangedFiles: true, rules: needFiles };

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,7 +30,14 @@ describe("deploy-bot plan with the checked-in deploy.config.yaml and the fixture
   });
 
   it("--json has pipelines, runs, matched, unmatched, ignored and event", async () => {
-    const out = await planJson(["--event", "push", "--payload", fixturePath("push.branch"), "--delivery", "abc"]);
+    const out = await planJson([
+      "--event",
+      "push",
+      "--payload",
+      fixturePath("push.branch"),
+      "--delivery",
+      "abc",
+    ]);
     expect(out).toEqual({
       pipelines: ["test", "deploy-staging"],
       runs: [
@@ -93,7 +100,13 @@ describe("deploy-bot plan with the checked-in deploy.config.yaml and the fixture
   });
 
   it("a pull request filtered on paths without files or token: exit 1, saying how to pass them", async () => {
-    const result = await runCli(["plan", "--event", "pull_request", "--payload", fixturePath("pull_request.opened")]);
+    const result = await runCli([
+      "plan",
+      "--event",
+      "pull_request",
+      "--payload",
+      fixturePath("pull_request.opened"),
+    ]);
     expect(result).toEqual({
       code: 1,
       stdout: "",
@@ -107,7 +120,13 @@ describe("deploy-bot plan with the checked-in deploy.config.yaml and the fixture
     [["--files", "src/app.js,README.md"], ["test"]],
     [["--files", "README.md,docs/a.md"], []],
   ])("pull request with %j → %j", async (files, pipelines) => {
-    const out = await planJson(["--event", "pull_request", "--payload", fixturePath("pull_request.opened"), ...files]);
+    const out = await planJson([
+      "--event",
+      "pull_request",
+      "--payload",
+      fixturePath("pull_request.opened"),
+      ...files,
+    ]);
     expect(out.pipelines).toEqual(pipelines);
   });
 
@@ -115,24 +134,55 @@ describe("deploy-bot plan with the checked-in deploy.config.yaml and the fixture
     const dir = mkdtempSync(join(tmpdir(), "deploy-bot-plan-"));
     const list = join(dir, "files.txt");
     writeFileSync(list, "docs/a.md\n\nsrc/index.ts\n");
-    const out = await planJson(["--event", "pull_request", "--payload", fixturePath("pull_request.opened-fork"), "--files-from", list]);
+    const out = await planJson([
+      "--event",
+      "pull_request",
+      "--payload",
+      fixturePath("pull_request.opened-fork"),
+      "--files-from",
+      list,
+    ]);
     expect(out.pipelines).toEqual(["test"]);
-    expect(out.event).toMatchObject({ fork: true, headRepo: "octo-fork/Hello-World", changedFiles: { known: true, files: ["docs/a.md", "src/index.ts"] } });
+    expect(out.event).toMatchObject({
+      fork: true,
+      headRepo: "octo-fork/Hello-World",
+      changedFiles: { known: true, files: ["docs/a.md", "src/index.ts"] },
+    });
   });
 
   it("--config picks another file; an invalid config exits 1 with positioned errors", async () => {
     const dir = mkdtempSync(join(tmpdir(), "deploy-bot-plan-"));
     const config = join(dir, "c.yaml");
     writeFileSync(config, "version: 1\npipelines: {}\nrules:\n  - {name: r, on: {push: }, run: [nope]}\n");
-    const result = await runCli(["plan", "--event", "push", "--payload", fixturePath("push.branch"), "--config", config]);
-    expect(result).toEqual({ code: 1, stdout: "", stderr: `${config}:4:35: rules[0].run[0]: unknown pipeline "nope"\n` });
+    const result = await runCli([
+      "plan",
+      "--event",
+      "push",
+      "--payload",
+      fixturePath("push.branch"),
+      "--config",
+      config,
+    ]);
+    expect(result).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `${config}:4:35: rules[0].run[0]: unknown pipeline "nope"\n`,
+    });
   });
 
   it.each([
     [["plan"], 2, "plan needs --event and --payload"],
     [["plan", "--event", "push"], 2, "plan needs --event and --payload"],
-    [["plan", "--event", "push", "--payload", "x", "--files", "a", "--files-from", "b"], 2, "give either --files or --files-from"],
-    [["plan", "--event", "push", "--payload", "/nonexistent.json"], 1, "cannot read the payload /nonexistent.json"],
+    [
+      ["plan", "--event", "push", "--payload", "x", "--files", "a", "--files-from", "b"],
+      2,
+      "give either --files or --files-from",
+    ],
+    [
+      ["plan", "--event", "push", "--payload", "/nonexistent.json"],
+      1,
+      "cannot read the payload /nonexistent.json",
+    ],
   ])("%j exits %i", async (args, code, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(code);
@@ -162,25 +212,33 @@ describe("deploy-bot plan listing pull request files through the API (GHE_HOST o
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it("says so on stderr and plans with the listed files", async () => {
-    const result = await runCli(["plan", "--event", "pull_request", "--payload", fixturePath("pull_request.opened"), "--json"], {
-      GITHUB_TOKEN: "t0ken",
-      GHE_HOST: host,
-      GHE_PROTOCOL: "http",
-    });
+    const result = await runCli(
+      ["plan", "--event", "pull_request", "--payload", fixturePath("pull_request.opened"), "--json"],
+      {
+        GITHUB_TOKEN: "t0ken",
+        GHE_HOST: host,
+        GHE_PROTOCOL: "http",
+      },
+    );
     expect(result.stderr).toBe(
       `listing the files of Codertocat/Hello-World#2 through the GitHub API (http://${host}/api/v3) for rule "test pull requests"\n`,
     );
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).pipelines).toEqual(["test"]);
-    expect(requests).toEqual([{ url: "/api/v3/repos/Codertocat/Hello-World/pulls/2/files?per_page=100", auth: "token t0ken" }]);
+    expect(requests).toEqual([
+      { url: "/api/v3/repos/Codertocat/Hello-World/pulls/2/files?per_page=100", auth: "token t0ken" },
+    ]);
   });
 
   it("an API failure exits 1", async () => {
-    const result = await runCli(["plan", "--event", "pull_request", "--payload", fixturePath("pull_request.opened")], {
-      GITHUB_TOKEN: "t0ken",
-      GHE_HOST: `${host}/nowhere`,
-      GHE_PROTOCOL: "http",
-    });
+    const result = await runCli(
+      ["plan", "--event", "pull_request", "--payload", fixturePath("pull_request.opened")],
+      {
+        GITHUB_TOKEN: "t0ken",
+        GHE_HOST: `${host}/nowhere`,
+        GHE_PROTOCOL: "http",
+      },
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("deploy-bot plan: cannot list the files of pull request #2: Not Found");
   });

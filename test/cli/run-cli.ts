@@ -11,7 +11,11 @@ export interface CliResult {
 }
 
 /** The CLI with a clean environment (no GITHUB_TOKEN or DEPLOY_CONFIG unless given), cwd = repository root. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd = ROOT,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,

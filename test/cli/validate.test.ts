@@ -17,8 +17,13 @@ describe("deploy-bot validate", () => {
     const dir = mkdtempSync(join(tmpdir(), "deploy-bot-validate-"));
     const file = join(dir, "ci.yaml");
     writeFileSync(file, "version: 1\npipelines:\n  t: {steps: [{name: s, run: x}]}\n");
-    expect(await runCli(["validate"], { DEPLOY_CONFIG: file })).toMatchObject({ code: 0, stdout: `${file}: valid (1 pipeline, 0 rules)\n` });
-    expect(await runCli(["validate", `${ROOT}deploy.config.yaml`], { DEPLOY_CONFIG: file })).toMatchObject({ code: 0 });
+    expect(await runCli(["validate"], { DEPLOY_CONFIG: file })).toMatchObject({
+      code: 0,
+      stdout: `${file}: valid (1 pipeline, 0 rules)\n`,
+    });
+    expect(await runCli(["validate", `${ROOT}deploy.config.yaml`], { DEPLOY_CONFIG: file })).toMatchObject({
+      code: 0,
+    });
   });
 
   it("exits 1 with file:line:col: message lines on stderr", async () => {
@@ -41,7 +46,11 @@ describe("deploy-bot validate", () => {
   });
 
   it("exits 1 for a missing file", async () => {
-    expect(await runCli(["validate", "nope.yaml"])).toEqual({ code: 1, stdout: "", stderr: "nope.yaml:1:1: file not found\n" });
+    expect(await runCli(["validate", "nope.yaml"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "nope.yaml:1:1: file not found\n",
+    });
   });
 });
 
@@ -53,13 +62,15 @@ describe("deploy-bot", () => {
     expect(result.stdout).toContain("plan --event <name> --payload <file.json>");
   });
 
-  it.each([[["frobnicate"], 'unknown command "frobnicate"'], [[], "missing command"], [["validate", "a", "b"], 'unexpected argument "b"'], [["validate", "--nope"], "Unknown option '--nope'"]])(
-    "%j is a usage error (exit 2)",
-    async (args, message) => {
-      const result = await runCli(args);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toContain(message);
-      expect(result.stderr).toContain("Usage: deploy-bot");
-    },
-  );
+  it.each([
+    [["frobnicate"], 'unknown command "frobnicate"'],
+    [[], "missing command"],
+    [["validate", "a", "b"], 'unexpected argument "b"'],
+    [["validate", "--nope"], "Unknown option '--nope'"],
+  ])("%j is a usage error (exit 2)", async (args, message) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain("Usage: deploy-bot");
+  });
 });

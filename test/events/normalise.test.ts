@@ -3,9 +3,17 @@ import { ZERO_SHA } from "../../src/events/deploy-event.ts";
 import { normaliseEvent } from "../../src/events/normalise.ts";
 import { fixture } from "../fixtures/fixtures.ts";
 
-const normalise = (name: string, payload: unknown) => normaliseEvent(name.split(".")[0] as string, "d-1", payload);
-const from = (name: string, edit: (p: Record<string, any>) => void = () => {}) => {
-  const payload = fixture(name);
+/** The parts of a payload the tests edit. */
+interface Payload {
+  [key: string]: unknown;
+  repository: { clone_url: string };
+  pull_request: { head: { ref: string; sha: string; repo: unknown }; base: { ref: string } };
+}
+
+const normalise = (name: string, payload: unknown) =>
+  normaliseEvent(name.split(".")[0] as string, "d-1", payload);
+const from = (name: string, edit: (p: Payload) => void = () => {}) => {
+  const payload = fixture(name) as unknown as Payload;
   edit(payload);
   return normalise(name, payload);
 };
@@ -50,11 +58,17 @@ describe("push", () => {
     ],
     ["push.branch", { commits: [] }, "no commits in the payload"],
   ])("%s %j: changed files unknown (%s)", (name, edit, reason) => {
-    expect(from(name, (p) => Object.assign(p, edit))).toMatchObject({ changedFiles: { known: false, reason } });
+    expect(from(name, (p) => Object.assign(p, edit))).toMatchObject({
+      changedFiles: { known: false, reason },
+    });
   });
 
   it("2047 commits are complete", () => {
-    const commits = Array.from({ length: 2047 }, (_, i) => ({ added: [`f${i % 3}`], modified: [], removed: [] }));
+    const commits = Array.from({ length: 2047 }, (_, i) => ({
+      added: [`f${i % 3}`],
+      modified: [],
+      removed: [],
+    }));
     expect(from("push.branch", (p) => Object.assign(p, { commits }))).toMatchObject({
       changedFiles: { known: true, files: ["f0", "f1", "f2"] },
     });
@@ -64,7 +78,11 @@ describe("push", () => {
     ["push.deleted", {}, 'tag "simple-tag" was deleted'],
     ["push.branch-deleted", {}, 'branch "feature" was deleted'],
     ["push.branch", { after: ZERO_SHA }, 'branch "main" was deleted'],
-    ["push.branch", { ref: "refs/notes/commits" }, 'push to "refs/notes/commits", which is neither a branch nor a tag'],
+    [
+      "push.branch",
+      { ref: "refs/notes/commits" },
+      'push to "refs/notes/commits", which is neither a branch nor a tag',
+    ],
     ["push.branch", { ref: "refs/heads/-x" }, 'branch name "-x" starts with "-"'],
     ["push.branch", { ref: "refs/heads/a/../b" }, 'branch name "a/../b" contains ".."'],
     ["push.branch", { ref: "refs/heads/a\nb" }, 'branch name "a\\nb" contains a control character'],
@@ -72,7 +90,11 @@ describe("push", () => {
     ["push.branch", { ref: 42 }, "malformed payload: ref is not a string"],
     ["push.branch", { after: "not-a-sha" }, "malformed payload: after is not a commit SHA"],
     ["push.branch", { commits: "x" }, "malformed payload: commits is not an array"],
-    ["push.branch", { commits: [{ added: [1] , modified: [], removed: []}] }, "malformed payload: commits[0].added holds a non-string"],
+    [
+      "push.branch",
+      { commits: [{ added: [1], modified: [], removed: [] }] },
+      "malformed payload: commits[0].added holds a non-string",
+    ],
     ["push.branch", { repository: null }, "malformed payload: repository is not an object"],
   ])("%s %j is ignored: %s", (name, edit, reason) => {
     expect(from(name, (p) => Object.assign(p, edit))).toEqual({ ignored: true, reason });
@@ -83,11 +105,16 @@ describe("push", () => {
       ignored: true,
       reason: "malformed payload: repository.clone_url must be an http(s) URL without credentials",
     });
-    expect(from("push.branch", (p) => (p.repository.clone_url = "file:///etc"))).toMatchObject({ ignored: true });
+    expect(from("push.branch", (p) => (p.repository.clone_url = "file:///etc"))).toMatchObject({
+      ignored: true,
+    });
   });
 
   it.each([null, 7, "text", [], {}])("never throws on garbage: %j", (payload) => {
-    expect(normalise("push", payload)).toMatchObject({ ignored: true, reason: expect.stringMatching(/^malformed payload: /) });
+    expect(normalise("push", payload)).toMatchObject({
+      ignored: true,
+      reason: expect.stringMatching(/^malformed payload: /),
+    });
   });
 });
 
@@ -122,7 +149,11 @@ describe("pull_request", () => {
   });
 
   it("a head repository other than the base is a fork", () => {
-    expect(from("pull_request.opened-fork")).toMatchObject({ fork: true, headRepoFullName: "octo-fork/Hello-World", sender: "octo-fork" });
+    expect(from("pull_request.opened-fork")).toMatchObject({
+      fork: true,
+      headRepoFullName: "octo-fork/Hello-World",
+      sender: "octo-fork",
+    });
   });
 
   it("a deleted head repository counts as a fork", () => {
@@ -132,9 +163,12 @@ describe("pull_request", () => {
     });
   });
 
-  it.each(["opened", "synchronize", "reopened", "ready_for_review", "labeled", "converted_to_draft"])("%s is kept", (action) => {
-    expect(from(`pull_request.${action}`)).toMatchObject({ kind: "pull_request", action });
-  });
+  it.each(["opened", "synchronize", "reopened", "ready_for_review", "labeled", "converted_to_draft"])(
+    "%s is kept",
+    (action) => {
+      expect(from(`pull_request.${action}`)).toMatchObject({ kind: "pull_request", action });
+    },
+  );
 
   it("drafts are kept (rules decide)", () => {
     expect(from("pull_request.opened-draft")).toMatchObject({ draft: true });
@@ -151,9 +185,15 @@ describe("pull_request", () => {
   });
 
   it.each([
-    [(p: any) => (p.pull_request.head.ref = "--upload-pack=x"), 'head branch name "--upload-pack=x" starts with "-"'],
-    [(p: any) => (p.pull_request.base.ref = "../../etc"), 'base branch name "../../etc" contains ".."'],
-    [(p: any) => (p.pull_request.head.sha = "HEAD"), "malformed payload: pull_request.head.sha is not a commit SHA"],
+    [
+      (p: Payload) => (p.pull_request.head.ref = "--upload-pack=x"),
+      'head branch name "--upload-pack=x" starts with "-"',
+    ],
+    [(p: Payload) => (p.pull_request.base.ref = "../../etc"), 'base branch name "../../etc" contains ".."'],
+    [
+      (p: Payload) => (p.pull_request.head.sha = "HEAD"),
+      "malformed payload: pull_request.head.sha is not a commit SHA",
+    ],
   ])("hostile refs are ignored (%#)", (edit, reason) => {
     expect(from("pull_request.opened", edit)).toEqual({ ignored: true, reason });
   });
@@ -161,6 +201,9 @@ describe("pull_request", () => {
 
 describe("other events", () => {
   it.each(["issue_comment", "check_run", "ping"])("%s is ignored", (name) => {
-    expect(normaliseEvent(name, "d", {})).toEqual({ ignored: true, reason: `"${name}" events do not trigger pipelines` });
+    expect(normaliseEvent(name, "d", {})).toEqual({
+      ignored: true,
+      reason: `"${name}" events do not trigger pipelines`,
+    });
   });
 });

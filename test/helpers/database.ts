@@ -11,8 +11,19 @@ import pg from "pg";
 export const PG_HOST_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432";
 export const PG_SKIP_REASON = "PostgreSQL not reachable at 127.0.0.1:5432";
 
-/** Whether a PostgreSQL answers at `PG_HOST_URL` (checked once per test file). */
+/**
+ * Whether a PostgreSQL answers at `PG_HOST_URL` (checked once per test file). CI sets
+ * `DEPLOYBOT_REQUIRE_POSTGRES=1`: there an unreachable server fails the suite instead of skipping it.
+ */
 export async function postgresReachable(): Promise<boolean> {
+  const reachable = await probePostgres();
+  if (!reachable && process.env.DEPLOYBOT_REQUIRE_POSTGRES === "1") {
+    throw new Error(`${PG_SKIP_REASON}, and DEPLOYBOT_REQUIRE_POSTGRES=1 forbids skipping`);
+  }
+  return reachable;
+}
+
+async function probePostgres(): Promise<boolean> {
   const client = new pg.Client({
     connectionString: `${PG_HOST_URL}/postgres`,
     connectionTimeoutMillis: 2000,

@@ -74,7 +74,13 @@ describe("planEvent", () => {
   });
 
   it("orders a pipeline after what it needs even if it appeared first", () => {
-    const cfg = config(["  - {name: a, on: {push: }, run: [build]}", "  - {name: b, on: {push: }, run: [test, build]}", ""].join("\n"));
+    const cfg = config(
+      [
+        "  - {name: a, on: {push: }, run: [build]}",
+        "  - {name: b, on: {push: }, run: [test, build]}",
+        "",
+      ].join("\n"),
+    );
     expect(planEvent(cfg, pushEvent())).toMatchObject({
       runs: [
         { pipeline: "test", needs: [] },
@@ -85,7 +91,11 @@ describe("planEvent", () => {
 
   it("drops an edge that would form a cycle, keeping the first rule's order", () => {
     const cfg = config(
-      ["  - {name: a, on: {push: }, run: [test, build]}", "  - {name: b, on: {push: }, run: [build, lint, test]}", ""].join("\n"),
+      [
+        "  - {name: a, on: {push: }, run: [test, build]}",
+        "  - {name: b, on: {push: }, run: [build, lint, test]}",
+        "",
+      ].join("\n"),
     );
     expect(planEvent(cfg, pushEvent())).toMatchObject({
       runs: [
@@ -139,7 +149,13 @@ describe("planEvent", () => {
     const cfg = config("  - {name: src, on: {push: {paths: ['src/**']}}, run: [test]}\n");
     const event = pushEvent("push.branch-created");
     expect(planEvent(cfg, event)).toMatchObject({
-      matched: [{ rule: "src", pipelines: ["test"], note: "changed files unknown (new branch): paths filter not applied" }],
+      matched: [
+        {
+          rule: "src",
+          pipelines: ["test"],
+          note: "changed files unknown (new branch): paths filter not applied",
+        },
+      ],
       runs: [{ pipeline: "test" }],
     });
   });
@@ -160,7 +176,8 @@ describe("the checked-in deploy.config.yaml with the fixtures", () => {
     if (!result.ok) throw new Error("deploy.config.yaml is invalid");
     return result.config;
   };
-  const names = (plan: ReturnType<typeof planEvent>) => ("runs" in plan ? plan.runs.map((r) => r.pipeline) : plan);
+  const names = (plan: ReturnType<typeof planEvent>) =>
+    "runs" in plan ? plan.runs.map((r) => r.pipeline) : plan;
 
   it.each([
     ["push.branch", ["test", "deploy-staging"]],
@@ -179,6 +196,8 @@ describe("the checked-in deploy.config.yaml with the fixtures", () => {
     ["pull_request.opened-fork", ["src/app.js"], ["test"]],
     ["pull_request.labeled", ["src/app.js"], []],
   ])("%s with files %j runs %j", async (name, changed, pipelines) => {
-    expect(names(planEvent(await example(), pullRequestEvent(name, { changedFiles: files(...changed) })))).toEqual(pipelines);
+    expect(
+      names(planEvent(await example(), pullRequestEvent(name, { changedFiles: files(...changed) }))),
+    ).toEqual(pipelines);
   });
 });
