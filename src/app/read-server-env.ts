@@ -70,7 +70,9 @@ export function readServerEnv(
     if (!env.WEBHOOK_SECRET) {
       errors.push("WEBHOOK_SECRET: required; deploy-bot never accepts unsigned webhooks");
     } else if (env.WEBHOOK_SECRET === "development") {
-      errors.push('WEBHOOK_SECRET: "development" is Probot\'s placeholder, set the secret of your GitHub App');
+      errors.push(
+        'WEBHOOK_SECRET: "development" is Probot\'s placeholder, set the secret of your GitHub App',
+      );
     }
     for (const [name, value] of [
       ["WEBHOOK_SECRET", env.WEBHOOK_SECRET],
@@ -83,7 +85,8 @@ export function readServerEnv(
   }
 
   const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push(`PORT: not a port number: ${env.PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    errors.push(`PORT: not a port number: ${env.PORT}`);
   const webhookPath = env.WEBHOOK_PATH ?? "/api/github/webhooks";
   if (!webhookPath.startsWith("/")) errors.push("WEBHOOK_PATH: must start with /");
 

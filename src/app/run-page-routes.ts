@@ -20,7 +20,8 @@ const RUN_PATH = /^\/runs\/([A-Za-z0-9_-]{16,64})(\/log)?\/?$/;
 const COOKIE = "deploybot_token";
 
 const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+  "content-security-policy":
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "x-frame-options": "DENY",
@@ -39,7 +40,12 @@ export function createRunPageRoutes(deps: RunPageDeps) {
     const match = RUN_PATH.exec(url.pathname);
     const auth = authorise(req, url, deps.dashboardToken);
     if (auth === "denied") {
-      send(res, 401, "text/plain; charset=utf-8", "This deploy-bot requires DASHBOARD_TOKEN: open the link with ?token=…\n");
+      send(
+        res,
+        401,
+        "text/plain; charset=utf-8",
+        "This deploy-bot requires DASHBOARD_TOKEN: open the link with ?token=…\n",
+      );
       return true;
     }
     const run = match?.[1] ? await deps.getRun(match[1]) : undefined;
@@ -94,6 +100,11 @@ function send(
   body: string,
   extra: Record<string, string> = {},
 ): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, ...extra, "content-type": type, "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    ...extra,
+    "content-type": type,
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(res.req.method === "HEAD" ? undefined : body);
 }

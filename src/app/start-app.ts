@@ -35,7 +35,11 @@ export interface AppOptions {
   /** How long running steps may finish on SIGTERM before they are cancelled. */
   readonly shutdownGraceMs?: number;
   /** Worker tuning, for tests. */
-  readonly worker?: { readonly pollMs?: number; readonly heartbeatMs?: number; readonly staleAfterMs?: number };
+  readonly worker?: {
+    readonly pollMs?: number;
+    readonly heartbeatMs?: number;
+    readonly staleAfterMs?: number;
+  };
   readonly reporterDebounceMs?: number;
 }
 
@@ -55,7 +59,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const { env, config, logger } = options;
 
   // Storage and queue: embedded PGlite under DATA_DIR, or PostgreSQL when DATABASE_URL is set.
-  const db = await openDatabase(env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir });
+  const db = await openDatabase(
+    env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir },
+  );
   const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
 
   // GitHub: Probot owns App auth and Octokit (with deliberate retry and rate-limit handling).
@@ -148,36 +154,51 @@ export async function startApp(options: AppOptions): Promise<App> {
       );
       logger.info({ delivery: delivery.id, ...result, runs: undefined }, `fork approval ${result.outcome}`);
       if (result.outcome === "refused") return { status: 202, body: `approval refused: ${result.reason}\n` };
-      if (delivery.name === "issue_comment") return { status: 202, body: `approved ${result.runs.length} runs\n` };
+      if (delivery.name === "issue_comment")
+        return { status: 202, body: `approved ${result.runs.length} runs\n` };
     }
-    if (!PIPELINE_EVENTS.has(delivery.name)) return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
+    if (!PIPELINE_EVENTS.has(delivery.name))
+      return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
     const result = await acceptDelivery(
       {
         config: () => config,
         record: (input) => store.acceptDelivery(input),
         report,
         listChangedFiles: async (event) => {
-          if (event.installationId === undefined) return { known: false, reason: "no installation to list files with" };
+          if (event.installationId === undefined)
+            return { known: false, reason: "no installation to list files with" };
           const octokit = await octokitFor(event.installationId);
           const timeout = new Promise<never>((_, reject) =>
             setTimeout(() => reject(new Error("timed out")), LIST_FILES_TIMEOUT_MS).unref(),
           );
           try {
             return await Promise.race([
-              listPullRequestFiles(octokit, { owner: event.repo.owner, repo: event.repo.name, pullNumber: event.prNumber }),
+              listPullRequestFiles(octokit, {
+                owner: event.repo.owner,
+                repo: event.repo.name,
+                pullNumber: event.prNumber,
+              }),
               timeout,
             ]);
           } catch (error) {
-            logger.warn({ delivery: event.deliveryId, err: String(error) }, "could not list the pull request's files");
+            logger.warn(
+              { delivery: event.deliveryId, err: String(error) },
+              "could not list the pull request's files",
+            );
             return { known: false, reason: `listing the pull request's files failed: ${String(error)}` };
           }
         },
       },
       delivery,
     );
-    logger.info({ delivery: delivery.id, event: delivery.name, ...summary(result) }, `delivery ${result.outcome}`);
-    if (result.outcome === "accepted") return { status: 202, body: `accepted: ${result.runs.length} runs queued\n` };
-    if (result.outcome === "duplicate") return { status: 200, body: "duplicate delivery: already accepted\n" };
+    logger.info(
+      { delivery: delivery.id, event: delivery.name, ...summary(result) },
+      `delivery ${result.outcome}`,
+    );
+    if (result.outcome === "accepted")
+      return { status: 202, body: `accepted: ${result.runs.length} runs queued\n` };
+    if (result.outcome === "duplicate")
+      return { status: 200, body: "duplicate delivery: already accepted\n" };
     return { status: 202, body: `ignored: ${result.reason}\n` };
   }
 

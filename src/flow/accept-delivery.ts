@@ -80,7 +80,8 @@ export async function acceptDelivery(deps: AcceptDeps, delivery: Delivery): Prom
   // 3. Decide how each run starts: pull requests from forks wait for a writer's approval unless a rule says run.
   const runs = startingRuns(config, plan.plan, plan.event);
   if (runs.length === 0) {
-    const reason = plan.plan.runs.length === 0 ? noRuleMatched(plan.plan) : "pull requests from forks never run here";
+    const reason =
+      plan.plan.runs.length === 0 ? noRuleMatched(plan.plan) : "pull requests from forks never run here";
     return ignore(deps, delivery, plan.event, reason);
   }
 
@@ -129,7 +130,9 @@ function startingRuns(config: Config, plan: Plan, event: DeployEvent): NewRun[] 
     .filter((run) => !(event.fork && run.forks === "never"))
     .map((run: PlannedRun) => ({
       pipeline: run.pipeline,
-      needs: run.needs.filter((need) => plan.runs.some((other) => other.pipeline === need && !(event.fork && other.forks === "never"))),
+      needs: run.needs.filter((need) =>
+        plan.runs.some((other) => other.pipeline === need && !(event.fork && other.forks === "never")),
+      ),
       environment: run.environment ?? null,
       stepNames: config.pipelines[run.pipeline]?.steps.map((step) => step.name) ?? [],
       initialState: event.fork && run.forks === "approve" ? "awaiting_approval" : "queued",

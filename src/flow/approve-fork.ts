@@ -4,6 +4,7 @@
  * commenting `/deploy-bot approve`. The permission is checked through the API — never trusted from the
  * payload — and the approval covers only that SHA: a new push creates new runs that wait again.
  */
+import { int, MalformedPayload, obj, optionalObj, sha, str } from "../events/normalise-fields.ts";
 import type { RunRecord } from "../runs/run.ts";
 
 export const APPROVAL_LABEL = "deploy-bot:approved";
@@ -22,32 +23,56 @@ export interface ApprovalRequest {
   readonly commentId: number | undefined;
 }
 
-/** Recognises an approval in a webhook (pure). Anything else is `undefined`. */
+/** Recognises an approval in a webhook (pure). Anything else, including a malformed payload, is `undefined`. */
 export function parseApprovalRequest(name: string, payload: unknown): ApprovalRequest | undefined {
-  const p = payload as Record<string, any> | null;
-  if (!p || typeof p !== "object") return undefined;
-  const owner = p.repository?.owner?.login;
-  const repo = p.repository?.name;
-  const installationId = p.installation?.id;
-  const sender = p.sender?.login;
-  if (typeof owner !== "string" || typeof repo !== "string" || typeof installationId !== "number") return undefined;
-  if (typeof sender !== "string") return undefined;
-  if (name === "pull_request" && p.action === "labeled" && p.label?.name === APPROVAL_LABEL) {
-    const prNumber = p.pull_request?.number;
-    const headSha = p.pull_request?.head?.sha;
-    if (typeof prNumber !== "number" || typeof headSha !== "string") return undefined;
-    return { owner, repo, prNumber, installationId, sender, via: "label", headSha, commentId: undefined };
+  try {
+    const p = obj({ payload }, "payload", "payload");
+    const action = optionalStr(p, "action");
+    const owner = str(
+      obj(obj(p, "repository", "repository"), "owner", "repository.owner"),
+      "login",
+      "owner.login",
+    );
+    const repo = str(obj(p, "repository", "repository"), "name", "repository.name");
+    const installationId = int(obj(p, "installation", "installation"), "id", "installation.id");
+    const sender = str(obj(p, "sender", "sender"), "login", "sender.login");
+    const base = { owner, repo, installationId, sender };
+    if (name === "pull_request" && action === "labeled") {
+      if (optionalStr(optionalObj(p, "label") ?? {}, "name") !== APPROVAL_LABEL) return undefined;
+      const pr = obj(p, "pull_request", "pull_request");
+      const headSha = sha(obj(pr, "head", "pull_request.head"), "sha", "pull_request.head.sha");
+      return {
+        ...base,
+        prNumber: int(pr, "number", "pull_request.number"),
+        via: "label",
+        headSha,
+        commentId: undefined,
+      };
+    }
+    if (name === "issue_comment" && action === "created") {
+      const issue = obj(p, "issue", "issue");
+      const comment = obj(p, "comment", "comment");
+      if (!optionalObj(issue, "pull_request")) return undefined;
+      if (optionalStr(optionalObj(comment, "user") ?? {}, "type") === "Bot") return undefined;
+      if (optionalStr(comment, "body")?.trim().split("\n")[0]?.trim() !== APPROVAL_COMMAND) return undefined;
+      const commentId = int(comment, "id", "comment.id");
+      return {
+        ...base,
+        prNumber: int(issue, "number", "issue.number"),
+        via: "comment",
+        headSha: undefined,
+        commentId,
+      };
+    }
+    return undefined;
+  } catch (error) {
+    if (error instanceof MalformedPayload) return undefined;
+    throw error;
   }
-  if (name === "issue_comment" && p.action === "created" && p.issue?.pull_request) {
-    const body = typeof p.comment?.body === "string" ? p.comment.body.trim() : "";
-    if (body.split("\n")[0]?.trim() !== APPROVAL_COMMAND) return undefined;
-    if (p.comment?.user?.type === "Bot") return undefined;
-    const prNumber = p.issue?.number;
-    if (typeof prNumber !== "number") return undefined;
-    return { owner, repo, prNumber, installationId, sender, via: "comment", headSha: undefined, commentId: p.comment.id };
-  }
-  return undefined;
 }
+
+const optionalStr = (parent: Record<string, unknown>, key: string): string | undefined =>
+  typeof parent[key] === "string" ? parent[key] : undefined;
 
 /** The few GitHub calls an approval makes, typed structurally so a plain Octokit fits. */
 export interface ApprovalOctokit {
@@ -58,10 +83,19 @@ export interface ApprovalOctokit {
       }>;
     };
     pulls: {
-      get(params: { owner: string; repo: string; pull_number: number }): Promise<{ data: { head: { sha: string } } }>;
+      get(params: {
+        owner: string;
+        repo: string;
+        pull_number: number;
+      }): Promise<{ data: { head: { sha: string } } }>;
     };
     issues: {
-      removeLabel(params: { owner: string; repo: string; issue_number: number; name: string }): Promise<unknown>;
+      removeLabel(params: {
+        owner: string;
+        repo: string;
+        issue_number: number;
+        name: string;
+      }): Promise<unknown>;
     };
     reactions: {
       createForIssueComment(params: {
@@ -91,7 +125,11 @@ export async function approveFork(deps: ApproveDeps, request: ApprovalRequest): 
   const { owner, repo, prNumber } = request;
 
   // 1. The approver must have write access, as GitHub says now (the payload's author_association is not enough).
-  const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: request.sender });
+  const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+    owner,
+    repo,
+    username: request.sender,
+  });
   if (data.permission !== "admin" && data.permission !== "write") {
     if (request.commentId !== undefined) {
       await octokit.rest.reactions
@@ -102,7 +140,8 @@ export async function approveFork(deps: ApproveDeps, request: ApprovalRequest): 
   }
 
   // 2. The approval covers the head commit as it is now: labelled in the payload, or read for a comment.
-  const sha = request.headSha ?? (await octokit.rest.pulls.get({ owner, repo, pull_number: prNumber })).data.head.sha;
+  const sha =
+    request.headSha ?? (await octokit.rest.pulls.get({ owner, repo, pull_number: prNumber })).data.head.sha;
 
   // 3. Release the runs waiting at that SHA and report them as queued.
   const runs = await deps.approveRuns(`${owner}/${repo}`, prNumber, sha);
@@ -110,7 +149,9 @@ export async function approveFork(deps: ApproveDeps, request: ApprovalRequest): 
 
   // 4. Acknowledge; remove the label so that the next push needs a new approval.
   if (request.via === "label") {
-    await octokit.rest.issues.removeLabel({ owner, repo, issue_number: prNumber, name: APPROVAL_LABEL }).catch(() => {});
+    await octokit.rest.issues
+      .removeLabel({ owner, repo, issue_number: prNumber, name: APPROVAL_LABEL })
+      .catch(() => {});
   } else if (request.commentId !== undefined) {
     await octokit.rest.reactions
       .createForIssueComment({ owner, repo, comment_id: request.commentId, content: "+1" })

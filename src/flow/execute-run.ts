@@ -33,7 +33,11 @@ export interface ExecuteOutcome {
 }
 
 /** Runs one queued run to its end and says how it ended; it never throws for an expected problem. */
-export async function executeRun(deps: ExecuteDeps, run: RunRecord, ctx: ExecuteContext): Promise<ExecuteOutcome> {
+export async function executeRun(
+  deps: ExecuteDeps,
+  run: RunRecord,
+  ctx: ExecuteContext,
+): Promise<ExecuteOutcome> {
   const config = deps.config();
   const { event } = run;
 

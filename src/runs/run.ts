@@ -32,7 +32,15 @@ export const FINAL_RUN_STATES: ReadonlySet<RunState> = new Set([
   "error",
 ]);
 
-export type StepState = "pending" | "running" | "passed" | "failed" | "timed_out" | "cancelled" | "error" | "skipped";
+export type StepState =
+  | "pending"
+  | "running"
+  | "passed"
+  | "failed"
+  | "timed_out"
+  | "cancelled"
+  | "error"
+  | "skipped";
 
 export interface StepRecord {
   readonly index: number;

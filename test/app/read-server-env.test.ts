@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { readServerEnv } from "../../src/app/read-server-env.ts";
+
+const KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----";
+const SECRET = "s3cret-s3cret-s3cret";
+const noFile = (file: string): string => {
+  throw new Error(`no ${file}`);
+};
+const base = { APP_ID: "123", PRIVATE_KEY: KEY, WEBHOOK_SECRET: SECRET };
+
+describe("readServerEnv", () => {
+  it("reads a complete environment with the contract's defaults", () => {
+    const result = readServerEnv(base, noFile);
+    expect(result.ok && result.env).toMatchObject({
+      appId: "123",
+      webhookSecrets: [SECRET],
+      webhookPath: "/api/github/webhooks",
+      port: 3000,
+      host: "localhost",
+      githubApiUrl: undefined,
+      databaseUrl: undefined,
+      publicUrl: undefined,
+      logLevel: "info",
+    });
+  });
+
+  it("asks for the registration flow when no App credentials exist at all", () => {
+    expect(readServerEnv({ WEBHOOK_SECRET: SECRET }, noFile)).toMatchObject({ ok: false, setup: true });
+  });
+
+  it.each([
+    [{ WEBHOOK_SECRET: undefined }, "WEBHOOK_SECRET: required; deploy-bot never accepts unsigned webhooks"],
+    [
+      { WEBHOOK_SECRET: "development" },
+      'WEBHOOK_SECRET: "development" is Probot\'s placeholder, set the secret of your GitHub App',
+    ],
+    [{ WEBHOOK_SECRET: "short" }, "WEBHOOK_SECRET: at least 16 characters"],
+    [{ WEBHOOK_SECRET_PREVIOUS: "old" }, "WEBHOOK_SECRET_PREVIOUS: at least 16 characters"],
+    [{ APP_ID: "abc" }, "APP_ID: required, the numeric id of the GitHub App"],
+    [{ PRIVATE_KEY: "not a key" }, "PRIVATE_KEY: not a PEM private key (nor base64 of one)"],
+    [{ PRIVATE_KEY: undefined, PRIVATE_KEY_PATH: "/nope.pem" }, "PRIVATE_KEY_PATH: cannot read /nope.pem"],
+    [{ PORT: "99999" }, "PORT: not a port number: 99999"],
+    [{ WEBHOOK_PATH: "hooks" }, "WEBHOOK_PATH: must start with /"],
+    [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL: must be an http(s) URL"],
+    [{ DASHBOARD_TOKEN: "tiny" }, "DASHBOARD_TOKEN: at least 16 characters"],
+  ])("refuses %o", (override, message) => {
+    const result = readServerEnv({ ...base, ...override }, noFile);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && !result.setup && result.errors).toContain(message);
+  });
+
+  it("does not need a webhook secret for a worker", () => {
+    expect(readServerEnv({ ...base, WEBHOOK_SECRET: undefined }, noFile, false).ok).toBe(true);
+  });
+
+  it("accepts the previous secret during a rotation, current first", () => {
+    const result = readServerEnv({ ...base, WEBHOOK_SECRET_PREVIOUS: "previous-secret-123" }, noFile);
+    expect(result.ok && result.env.webhookSecrets).toEqual([SECRET, "previous-secret-123"]);
+  });
+
+  it("decodes a base64 key, reads PRIVATE_KEY_PATH and builds the GHES API URL", () => {
+    const result = readServerEnv(
+      {
+        ...base,
+        PRIVATE_KEY: undefined,
+        PRIVATE_KEY_PATH: "/key.pem",
+        GHE_HOST: "ghe.example.com",
+        GHE_PROTOCOL: "http",
+        PUBLIC_URL: "https://bot.example.com/",
+      },
+      (file) => (file === "/key.pem" ? Buffer.from(KEY).toString("base64") : noFile(file)),
+    );
+    expect(result.ok && result.env).toMatchObject({
+      privateKey: KEY,
+      githubApiUrl: "http://ghe.example.com/api/v3",
+      publicUrl: "https://bot.example.com",
+    });
+  });
+});
