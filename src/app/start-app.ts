@@ -18,6 +18,7 @@ import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
 import { createFrontDoor, type Delivery, type DeliveryResponse } from "../server/front-door.ts";
+import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
@@ -63,6 +64,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir },
   );
   const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
+  const ignoredDeliveries = batchIgnoredDeliveries((inputs) => store.recordIgnoredDeliveries(inputs), {
+    onError: (error, count) => logger.warn({ err: error, count }, "could not record ignored deliveries"),
+  });
 
   // GitHub: Probot owns App auth and Octokit (with deliberate retry and rate-limit handling).
   const probot = new Probot({
@@ -163,6 +167,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       {
         config: () => config,
         record: (input) => store.acceptDelivery(input),
+        recordIgnored: (input) => ignoredDeliveries.add(input),
         report,
         listChangedFiles: async (event) => {
           if (event.installationId === undefined)
@@ -215,6 +220,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           await closing;
         }
         await worker.stop(options.shutdownGraceMs ?? 30_000);
+        await ignoredDeliveries.flush();
         await reporter.flush();
         await store.close();
         await db.close();

@@ -48,6 +48,8 @@ export interface AcceptDeps {
     /** Older runs that can no longer start because a run they needed was superseded. */
     skipped: RunRecord[];
   }>;
+  /** Records a delivery that runs nothing; may batch (nothing is lost if it never commits). */
+  readonly recordIgnored: (input: AcceptInput) => void;
   /** Lists a pull request's changed files through the API (only called when a rule filters on paths). */
   readonly listChangedFiles: (event: PullRequestEvent) => Promise<ChangedFiles>;
   /** Schedules the GitHub report of a run; never throws, never blocks. */
@@ -144,13 +146,13 @@ function noRuleMatched(plan: Plan): string {
   return `no rule matched: ${plan.unmatched.map((rule) => `${rule.rule}: ${rule.reason}`).join("; ")}`;
 }
 
-async function ignore(
+function ignore(
   deps: AcceptDeps,
   delivery: Delivery,
   event: DeployEvent | null,
   reason: string,
-): Promise<AcceptResult> {
-  const recorded = await deps.record({
+): AcceptResult {
+  deps.recordIgnored({
     deliveryId: delivery.id,
     eventName: delivery.name,
     event,
@@ -160,5 +162,5 @@ async function ignore(
     reason,
     runs: [],
   });
-  return recorded.duplicate ? { outcome: "duplicate" } : { outcome: "ignored", reason };
+  return { outcome: "ignored", reason };
 }

@@ -96,6 +96,11 @@ export interface PruneResult {
 export interface RunStore {
   readonly db: Database;
   acceptDelivery(input: AcceptDeliveryInput): Promise<AcceptResult>;
+  /**
+   * Records deliveries that run nothing, many in one transaction (group commit). They are acknowledged
+   * before this commits: losing one loses no work, and the hot path stays free of a commit per delivery.
+   */
+  recordIgnoredDeliveries(inputs: readonly AcceptDeliveryInput[]): Promise<void>;
   getRun(id: string): Promise<RunRecord | null>;
   runsForDelivery(deliveryId: string): Promise<RunRecord[]>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;
@@ -419,9 +424,30 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     };
   };
 
+  const recordIgnoredDeliveries = async (inputs: readonly AcceptDeliveryInput[]): Promise<void> => {
+    if (inputs.length === 0) return;
+    await db.transaction(async (tx) => {
+      for (const input of inputs) {
+        await tx.query(
+          `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
+           VALUES ($1, $2, $3::jsonb, $4, $5, 'ignored', $6) ON CONFLICT (id) DO NOTHING`,
+          [
+            input.deliveryId,
+            input.eventName,
+            input.event === null ? null : JSON.stringify(input.event),
+            input.repo,
+            input.sha,
+            input.reason,
+          ],
+        );
+      }
+    });
+  };
+
   return {
     db,
     acceptDelivery,
+    recordIgnoredDeliveries,
     getRun,
     runsForDelivery,
     async getDelivery(id) {

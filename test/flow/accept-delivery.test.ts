@@ -34,6 +34,7 @@ function loadConfig(text = CONFIG): Config {
 /** Records what the flow asks for, answering as the store does (duplicate ids are no-ops). */
 function harness(options: { files?: () => Promise<ChangedFiles> } = {}) {
   const recorded: AcceptInput[] = [];
+  const ignored: AcceptInput[] = [];
   const reported: string[] = [];
   const listed: number[] = [];
   const config = loadConfig();
@@ -49,13 +50,14 @@ function harness(options: { files?: () => Promise<ChangedFiles> } = {}) {
           );
       return { duplicate, runs, superseded: [], skipped: [] };
     },
+    recordIgnored: (input) => ignored.push(input),
     listChangedFiles: async (event) => {
       listed.push(event.prNumber);
       return options.files ? options.files() : { known: true, files: ["src/app.ts"] };
     },
     report: (run) => reported.push(`${run.pipeline}:${run.state}`),
   };
-  return { deps, recorded, reported, listed };
+  return { deps, recorded, ignored, reported, listed };
 }
 
 describe("acceptDelivery", () => {
@@ -89,15 +91,13 @@ describe("acceptDelivery", () => {
     expect(reported).toEqual(["test:queued", "deploy:queued"]);
   });
 
-  it("records an ignored delivery with its reason and reports nothing", async () => {
-    const { deps, recorded, reported } = harness();
-    const result = await acceptDelivery(deps, {
-      id: "d2",
-      name: "push",
-      payload: fixture("push.branch-deleted"),
-    });
+  it("hands an ignored delivery to the batched recorder with its reason and reports nothing", async () => {
+    const { deps, recorded, ignored, reported } = harness();
+    const payload = fixture("push.branch-deleted");
+    const result = await acceptDelivery(deps, { id: "d2", name: "push", payload });
     expect(result).toEqual({ outcome: "ignored", reason: expect.stringContaining("deleted") });
-    expect(recorded[0]).toMatchObject({
+    expect(recorded).toEqual([]);
+    expect(ignored[0]).toMatchObject({
       outcome: "ignored",
       runs: [],
       reason: expect.stringContaining("deleted"),
