@@ -29,7 +29,7 @@ export interface PipelineResult {
   readonly state: PipelineState;
   readonly steps: StepUpdate[];
   readonly durationMs: number;
-  /** Why, in words, without secrets: `Unit tests exited with 1`, `Deploy timed out after 10m`, `Passed`. */
+  /** Why, in words, without secrets: `Unit tests exited with 1`, `Timed out: Deploy after 10m`, `Passed`. */
   readonly detail: string;
   readonly failedStepIndex: number | null;
 }
@@ -171,8 +171,8 @@ function describe(name: string, outcome: StepOutcome, timeout: { pipeline?: numb
       return `${name} was killed by ${outcome.signal}`;
     case "timed_out":
       return timeout.pipeline !== undefined
-        ? `Pipeline timed out after ${formatDuration(timeout.pipeline)} (in ${name})`
-        : `${name} timed out after ${formatDuration(timeout.step ?? 0)}`;
+        ? `Timed out: ${name} after ${formatDuration(timeout.pipeline)} (pipeline timeout)`
+        : `Timed out: ${name} after ${formatDuration(timeout.step ?? 0)}`;
     case "cancelled":
       return "Cancelled";
     case "error":

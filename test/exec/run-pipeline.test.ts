@@ -194,7 +194,7 @@ describe("runPipeline", () => {
       pipeline([{ name: "Hang", run: "echo pgid=$$; sleep 300 & sleep 300", timeout: "2s" }]),
     );
     expect(result.state).toBe("timed_out");
-    expect(result.detail).toBe("Hang timed out after 2s");
+    expect(result.detail).toBe("Timed out: Hang after 2s");
     const pgid = Number(/pgid=(\d+)/.exec(logs.all())?.[1]);
     expect(pgid).toBeGreaterThan(0);
     expect(liveGroupMembers(pgid)).toEqual([]);
@@ -213,7 +213,7 @@ describe("runPipeline", () => {
   it("stops on the pipeline timeout", async () => {
     const { result } = await run(pipeline([{ name: "A", run: "sleep 300" }], { timeout: "1s" }));
     expect(result.state).toBe("timed_out");
-    expect(result.detail).toBe("Pipeline timed out after 1s (in A)");
+    expect(result.detail).toBe("Timed out: A after 1s (pipeline timeout)");
   });
 
   it("cancels through the signal", async () => {
