@@ -9,7 +9,12 @@ import { isIgnored } from "../events/deploy-event.ts";
 import { normaliseEvent } from "../events/normalise.ts";
 import type { Plan, PlannedRun } from "../plan/plan.ts";
 import { planEvent } from "../plan/plan-event.ts";
-import type { RunRecord, RunState } from "../runs/run.ts";
+import type { RunRecord } from "../runs/run.ts";
+import type {
+  AcceptDeliveryInput,
+  AcceptResult as AcceptResultOfStore,
+  AcceptRunInput,
+} from "../store/run-store.ts";
 
 export interface Delivery {
   readonly id: string;
@@ -17,37 +22,15 @@ export interface Delivery {
   readonly payload: unknown;
 }
 
-export interface NewRun {
-  readonly pipeline: string;
-  readonly needs: readonly string[];
-  readonly environment: string | null;
-  readonly stepNames: readonly string[];
-  readonly initialState: Extract<RunState, "queued" | "awaiting_approval">;
-}
-
-export interface AcceptInput {
-  readonly deliveryId: string;
-  readonly eventName: string;
-  readonly event: DeployEvent | null;
-  readonly repo: string | null;
-  readonly sha: string | null;
-  readonly outcome: "planned" | "ignored";
-  readonly reason: string | null;
-  readonly runs: readonly NewRun[];
-}
+/** What the store records for a delivery, and for each of its runs (the store's own input types). */
+export type AcceptInput = AcceptDeliveryInput;
+export type NewRun = AcceptRunInput;
 
 /** The side effects the webhook half needs; `main.ts` passes the real ones, tests pass their own. */
 export interface AcceptDeps {
   readonly config: () => Config;
   /** Records the delivery and its runs and enqueues them in one transaction; a known delivery id is a no-op. */
-  readonly record: (input: AcceptInput) => Promise<{
-    duplicate: boolean;
-    runs: RunRecord[];
-    /** Older runs still waiting for the same branch or PR, replaced by these. */
-    superseded: RunRecord[];
-    /** Older runs that can no longer start because a run they needed was superseded. */
-    skipped: RunRecord[];
-  }>;
+  readonly record: (input: AcceptInput) => Promise<AcceptResultOfStore>;
   /** Records a delivery that runs nothing; may batch (nothing is lost if it never commits). */
   readonly recordIgnored: (input: AcceptInput) => void;
   /** Lists a pull request's changed files through the API (only called when a rule filters on paths). */
