@@ -128,7 +128,12 @@ for (const mode of modes) {
         expect(lintRun?.state).toBe("passed");
         expect(laterDeploy?.state).toBe("passed");
         // The test (not a deploy) got a fresh run in the same delivery, which passed; the deploy did not.
-        const unitRuns = await store.runsForDelivery(unit.runs[0]!.deliveryId);
+        // The re-queued run is created during recovery, so it can still be queued when the four
+        // original runs are final: wait for it as well.
+        const unitRuns = await waitFor(async () => {
+          const runs = await store.runsForDelivery(unit.runs[0]!.deliveryId);
+          return runs.length === 2 && runs.every((r) => FINAL_RUN_STATES.has(r.state)) ? runs : undefined;
+        }, "the re-queued test run to finish");
         expect(unitRuns.map((r) => [r.pipeline, r.state])).toEqual([
           ["unit", "interrupted"],
           ["unit", "passed"],
