@@ -4,14 +4,17 @@
  * cleanly on SIGTERM/SIGINT.
  */
 import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { pino } from "pino";
 import { formatConfigError, loadConfig } from "../config/load-config.ts";
+import { serverHiddenPaths, setUpStepSandbox } from "../exec/sandbox.ts";
 import { readServerEnv } from "./read-server-env.ts";
 import { startApp } from "./start-app.ts";
 
 export async function boot(role: "server" | "worker"): Promise<number> {
   // Probot's registration flow writes the App's credentials into .env; read it as Probot would.
-  if (existsSync(".env")) process.loadEnvFile(".env");
+  const envFile = existsSync(".env") ? path.resolve(".env") : undefined;
+  if (envFile) process.loadEnvFile(envFile);
 
   const read = readServerEnv(process.env, (file) => readFileSync(file, "utf8"), role === "server");
   if (!read.ok && read.setup) {
@@ -43,7 +46,28 @@ export async function boot(role: "server" | "worker"): Promise<number> {
   }
 
   const logger = pino({ level: env.logLevel, base: { role } });
-  const app = await startApp({ role, env, processEnv: process.env, config: loaded.config, logger });
+  const hiddenPaths = serverHiddenPaths({
+    dataDir: env.dataDir,
+    privateKeyPath: process.env.PRIVATE_KEY_PATH,
+    envFile,
+  });
+  const sandbox = await setUpStepSandbox(env.stepSandbox, hiddenPaths);
+  if (!sandbox.ok) {
+    console.error(`deploy-bot: ${sandbox.error}`);
+    console.error("deploy-bot: refusing to start (see README, 'Security')");
+    return 1;
+  }
+  if (sandbox.warning) logger.warn({ stepSandbox: env.stepSandbox }, sandbox.warning);
+  else if (sandbox.sandbox)
+    logger.info({ hidden: hiddenPaths.map((hidden) => hidden.path) }, "steps run in the step sandbox");
+  const app = await startApp({
+    role,
+    env,
+    processEnv: process.env,
+    config: loaded.config,
+    logger,
+    stepSandbox: sandbox.sandbox,
+  });
 
   return new Promise<number>((resolve) => {
     let signals = 0;

@@ -3,6 +3,7 @@
  * value. Pure: it takes the environment and the file reader, so tests need no process state.
  */
 import path from "node:path";
+import { parseSandboxMode, type SandboxMode } from "../exec/sandbox.ts";
 
 export interface ServerEnv {
   readonly appId: string;
@@ -20,6 +21,8 @@ export interface ServerEnv {
   readonly publicUrl: string | undefined;
   readonly dashboardToken: string | undefined;
   readonly logLevel: string;
+  /** `STEP_SANDBOX`: run steps in Linux namespaces — `auto` when available, `required`, or `off`. */
+  readonly stepSandbox: SandboxMode;
 }
 
 export type ServerEnvResult =
@@ -102,7 +105,11 @@ export function readServerEnv(
     errors.push(`DASHBOARD_TOKEN: at least ${MIN_SECRET_LENGTH} characters`);
   }
 
-  if (errors.length > 0 || !appId || !privateKey) return { ok: false, setup: false, errors };
+  const stepSandbox = parseSandboxMode(env.STEP_SANDBOX);
+  if (!stepSandbox)
+    errors.push(`STEP_SANDBOX: auto, required or off, not ${JSON.stringify(env.STEP_SANDBOX)}`);
+
+  if (errors.length > 0 || !appId || !privateKey || !stepSandbox) return { ok: false, setup: false, errors };
   return {
     ok: true,
     env: {
@@ -119,6 +126,7 @@ export function readServerEnv(
       publicUrl,
       dashboardToken: env.DASHBOARD_TOKEN || undefined,
       logLevel: env.LOG_LEVEL || "info",
+      stepSandbox,
     },
   };
 }

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { Config } from "../config/schema.ts";
+import type { StepSandbox } from "../exec/sandbox.ts";
 import { createWorkspaces } from "../exec/workspace.ts";
 import { acceptDelivery, PIPELINE_EVENTS } from "../flow/accept-delivery.ts";
 import { type ApprovalOctokit, approveFork, parseApprovalRequest } from "../flow/approve-fork.ts";
@@ -42,6 +43,8 @@ export interface AppOptions {
     readonly staleAfterMs?: number;
   };
   readonly reporterDebounceMs?: number;
+  /** Steps run in this sandbox (decided at start-up from `STEP_SANDBOX`); undefined runs them without. */
+  readonly stepSandbox?: StepSandbox | undefined;
 }
 
 export interface App {
@@ -104,6 +107,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           config: () => config,
           workspaces,
           serverEnv: options.processEnv,
+          sandbox: options.stepSandbox,
           installationToken: async (installationId) => {
             const octokit = await octokitFor(installationId);
             const auth = (await octokit.auth({ type: "installation", refresh: true })) as { token: string };

@@ -6,6 +6,7 @@
  * Exit codes: 0 passed; 1 failed, timed out, cancelled or could not start a step; 2 usage or config error.
  * `--env-from-server` passes the calling shell's whole environment to the steps (a local convenience for
  * tools that need more than PATH/HOME/LANG); without it steps see exactly what they would see on the server.
+ * Steps run in the step sandbox as on the server (`STEP_SANDBOX`, default `auto`; nothing is hidden locally).
  */
 
 import path from "node:path";
@@ -15,6 +16,7 @@ import { formatDuration, parseDuration } from "../config/duration.ts";
 import { formatConfigError, loadConfig } from "../config/load-config.ts";
 import { consoleLogSink } from "../exec/capture-log.ts";
 import { runPipeline, type StepUpdate } from "../exec/run-pipeline.ts";
+import { parseSandboxMode, setUpStepSandbox } from "../exec/sandbox.ts";
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
@@ -103,6 +105,20 @@ export async function runCommand(
     io.stderr.write(`no pipeline "${name}" in ${configFile} (pipelines: ${known})\n`);
     return 2;
   }
+  const mode = parseSandboxMode(io.env.STEP_SANDBOX);
+  if (!mode) {
+    io.stderr.write(`STEP_SANDBOX: auto, required or off, not ${JSON.stringify(io.env.STEP_SANDBOX)}\n`);
+    return 2;
+  }
+  const sandbox = await setUpStepSandbox(mode, []);
+  if (!sandbox.ok) {
+    io.stderr.write(`${sandbox.error}\n`);
+    return 2;
+  }
+  if (sandbox.unavailable)
+    io.stderr.write(
+      `warning: the step sandbox is unavailable (${sandbox.unavailable}); steps run without it\n`,
+    );
   const dir = path.resolve(io.cwd, values.dir ?? ".");
   const secrets: Record<string, string> = {};
   for (const secret of pipeline.secrets) {
@@ -126,6 +142,7 @@ export async function runCommand(
       ...(values["env-from-server"] ? { passThroughEnv: io.env } : {}),
       defaultTimeoutMs: parseDuration(loaded.config.settings.timeout),
       signal: controller.signal,
+      ...(sandbox.sandbox ? { sandbox: sandbox.sandbox } : {}),
       logs: consoleLogSink(io.stdout),
       onStep: (update) => {
         if (update.state === "running") io.stderr.write(`▶ [${update.index + 1}/${total}] ${update.name}\n`);

@@ -2,8 +2,8 @@
  * Process groups: every step runs as the leader of its own group (`detached: true`), so the bot can stop
  * the step *and* whatever it left running in the background with one signal to `-pgid`.
  *
- * Limits: a process that calls `setsid()` (daemonises) leaves the group and escapes; containing those
- * needs cgroups or a PID namespace, which is deployment, not this module.
+ * Limits: a process that calls `setsid()` (daemonises) leaves the group and escapes; the step sandbox
+ * (`sandbox.ts`, a PID namespace per step) contains those, this module alone does not.
  */
 import { readdirSync, readFileSync } from "node:fs";
 

@@ -11,6 +11,7 @@ import { createLogCapture, type LogSink } from "./capture-log.ts";
 import { maskText } from "./mask-secrets.ts";
 import { resolveWorkdir } from "./resolve-workdir.ts";
 import { runStep, type StepOutcome } from "./run-step.ts";
+import type { StepSandbox } from "./sandbox.ts";
 import { findOnPath, stepCommand } from "./step-command.ts";
 import { buildStepEnv } from "./step-env.ts";
 
@@ -56,6 +57,8 @@ export interface RunPipelineOptions {
   readonly passThroughEnv?: NodeJS.ProcessEnv;
   /** Extra values to mask (e.g. the installation token), always masked whatever their length. */
   readonly tokens?: readonly string[];
+  /** Runs every step in this sandbox (see `sandbox.ts`); without one, steps are plain child processes. */
+  readonly sandbox?: StepSandbox;
 }
 
 export const DEFAULT_KILL_GRACE_MS = 5000;
@@ -125,6 +128,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
         capture,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       });
     }
     if (outcome.kind === "error")

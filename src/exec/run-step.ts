@@ -1,7 +1,17 @@
-/** Runs one step's process in its own process group, streaming its output into a log capture. */
+/**
+ * Runs one step's process in its own process group, streaming its output into a log capture; with a
+ * sandbox (see `sandbox.ts`), inside fresh namespaces.
+ */
 import { execa } from "execa";
 import type { LogCapture } from "./capture-log.ts";
-import { liveGroupMembers, terminateGroup } from "./process-group.ts";
+import { liveGroupMembers, signalGroup, terminateGroup } from "./process-group.ts";
+import {
+  commandStartError,
+  readSandboxReports,
+  SANDBOX_REPORT_FD,
+  type SandboxReport,
+  type StepSandbox,
+} from "./sandbox.ts";
 import type { Command } from "./step-command.ts";
 
 /** How one process ended. `error` means it never ran (the bot's or the config's problem, not the code's). */
@@ -20,24 +30,36 @@ export interface RunStepOptions {
   readonly signal?: AbortSignal;
   readonly killGraceMs: number;
   readonly capture: LogCapture;
+  /** Runs the step inside this sandbox; without one, as a plain child process of the bot. */
+  readonly sandbox?: StepSandbox;
 }
+
+const LEFTOVERS_NOTE = "deploy-bot: stopping processes the step left running";
+/** After the sandbox reports the step's exit, how long past the grace period init may take to finish. */
+const SANDBOX_BACKSTOP_MS = 10_000;
 
 /**
  * Starts the process, waits for it, and always leaves its process group empty: on timeout or cancel it
  * sends SIGTERM, waits `killGraceMs`, then SIGKILL; after a normal exit, anything the step left in the
  * background gets the same treatment (otherwise it would hold the output pipes open and outlive the run).
+ * In the sandbox, init does that inside the namespace and the kernel ends whatever is left with it.
  */
 export async function runStep(options: RunStepOptions): Promise<StepOutcome> {
-  const { command, capture } = options;
+  const { capture, sandbox } = options;
   if (options.signal?.aborted) return { kind: "cancelled" };
+  if (sandbox) {
+    const cannotStart = commandStartError(options.command, options.env, options.cwd);
+    if (cannotStart) return { kind: "error", message: cannotStart };
+  }
+  const command = sandbox
+    ? sandbox.wrap(options.command, { killGraceMs: options.killGraceMs })
+    : options.command;
   const child = execa(command.file, [...command.args], {
     cwd: options.cwd,
     env: options.env,
     extendEnv: false,
     detached: true,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    stdio: sandbox ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
     buffer: false,
     reject: false,
     stripFinalNewline: false,
@@ -59,11 +81,31 @@ export async function runStep(options: RunStepOptions): Promise<StepOutcome> {
   const timer = setTimeout(() => stop("timed_out"), Math.max(0, options.timeoutMs));
   const onAbort = () => stop("cancelled");
   options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  // In the sandbox, the bot's child is `unshare`, which lives until init has dealt with leftovers; init
+  // says when the step itself started and exited. The step's own exit ends its time limit, as below.
+  let started = !sandbox;
+  let backstop: NodeJS.Timeout | undefined;
+  const reports = child.stdio[SANDBOX_REPORT_FD];
+  if (sandbox && reports) {
+    readSandboxReports(reports, (report: SandboxReport) => {
+      if (report === "started") started = true;
+      else if (report === "leftovers") capture.note(LEFTOVERS_NOTE);
+      else if (report === "exited" && !backstop) {
+        clearTimeout(timer);
+        backstop = setTimeout(() => {
+          if (pgid !== undefined) signalGroup(pgid, "SIGKILL");
+        }, options.killGraceMs + SANDBOX_BACKSTOP_MS);
+      }
+    });
+  }
+
   let leftovers: Promise<unknown> = Promise.resolve();
   child.nodeChildProcess.on("exit", () => {
     clearTimeout(timer);
+    clearTimeout(backstop);
     if (pgid !== undefined && !stopReason && liveGroupMembers(pgid).length > 0) {
-      capture.note("deploy-bot: stopping processes the step left running");
+      capture.note(LEFTOVERS_NOTE);
       leftovers = terminateGroup(pgid, options.killGraceMs);
     }
   });
@@ -73,6 +115,13 @@ export async function runStep(options: RunStepOptions): Promise<StepOutcome> {
     await stopping;
     await leftovers;
     if (stopReason) return { kind: stopReason };
+    if (!started) {
+      const how =
+        result.exitCode !== undefined
+          ? `exit code ${result.exitCode}`
+          : (result.signal ?? result.originalMessage ?? "it did not run");
+      return { kind: "error", message: `the step sandbox did not start (${how}; see the step's log)` };
+    }
     if (result.exitCode !== undefined) return { kind: "exited", exitCode: result.exitCode };
     if (result.signal) return { kind: "signalled", signal: result.signal };
     return {
@@ -81,6 +130,7 @@ export async function runStep(options: RunStepOptions): Promise<StepOutcome> {
     };
   } finally {
     clearTimeout(timer);
+    clearTimeout(backstop);
     options.signal?.removeEventListener("abort", onAbort);
     // Belt and braces: whatever happened above, nothing of this step survives it.
     if (pgid !== undefined && liveGroupMembers(pgid).length > 0) await terminateGroup(pgid, 0);

@@ -8,6 +8,7 @@ import { parseDuration } from "../config/duration.ts";
 import type { Config } from "../config/schema.ts";
 import type { LogSink } from "../exec/capture-log.ts";
 import { type PipelineResult, runPipeline, type StepUpdate } from "../exec/run-pipeline.ts";
+import type { StepSandbox } from "../exec/sandbox.ts";
 import { deployBotVars } from "../exec/step-env.ts";
 import type { Workspaces } from "../exec/workspace.ts";
 import type { RunRecord } from "../runs/run.ts";
@@ -19,6 +20,8 @@ export interface ExecuteDeps {
   readonly installationToken: (installationId: number) => Promise<string>;
   /** Where declared secrets are read from (the server's environment). */
   readonly serverEnv: NodeJS.ProcessEnv;
+  /** The step sandbox decided at start-up (`STEP_SANDBOX`); undefined runs steps without it. */
+  readonly sandbox?: StepSandbox | undefined;
 }
 
 export interface ExecuteContext {
@@ -86,6 +89,7 @@ export async function executeRun(
       signal: ctx.signal,
       logs: ctx.logs,
       onStep: ctx.onStep,
+      ...(deps.sandbox ? { sandbox: deps.sandbox } : {}),
     });
     return { state: result.state, detail: result.detail };
   } finally {

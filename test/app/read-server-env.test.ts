@@ -21,6 +21,7 @@ describe("readServerEnv", () => {
       databaseUrl: undefined,
       publicUrl: undefined,
       logLevel: "info",
+      stepSandbox: "auto",
     });
   });
 
@@ -43,10 +44,18 @@ describe("readServerEnv", () => {
     [{ WEBHOOK_PATH: "hooks" }, "WEBHOOK_PATH: must start with /"],
     [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL: must be an http(s) URL"],
     [{ DASHBOARD_TOKEN: "tiny" }, "DASHBOARD_TOKEN: at least 16 characters"],
+    [{ STEP_SANDBOX: "maybe" }, 'STEP_SANDBOX: auto, required or off, not "maybe"'],
   ])("refuses %o", (override, message) => {
     const result = readServerEnv({ ...base, ...override }, noFile);
     expect(result.ok).toBe(false);
     expect(!result.ok && !result.setup && result.errors).toContain(message);
+  });
+
+  it("reads STEP_SANDBOX", () => {
+    for (const mode of ["auto", "required", "off"])
+      expect(readServerEnv({ ...base, STEP_SANDBOX: mode }, noFile)).toMatchObject({
+        env: { stepSandbox: mode },
+      });
   });
 
   it("does not need a webhook secret for a worker", () => {

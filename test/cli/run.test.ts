@@ -22,6 +22,10 @@ pipelines:
         run: exit 3
       - name: Never
         run: echo never
+  parent:
+    steps:
+      - name: Parent
+        run: echo "ppid=$PPID"
 `;
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -69,6 +73,21 @@ describe("deploy-bot run", () => {
     expect(out).toMatch(/Fails\s+failed/);
     expect(out).toMatch(/Never\s+skipped/);
     expect(out).toContain("Fails exited with 3");
+  });
+
+  it("runs steps in the step sandbox like the server, following STEP_SANDBOX", async () => {
+    const sandboxed = await cli(["parent"]);
+    expect(sandboxed.code).toBe(0);
+    expect(sandboxed.out).toContain(" ppid=1\n"); // PID 1 of the step's own namespace is the sandbox's init
+    expect(sandboxed.err).not.toContain("warning");
+
+    const off = await cli(["parent"], { STEP_SANDBOX: "off" });
+    expect(off.code).toBe(0);
+    expect(off.out).toContain(` ppid=${process.pid}\n`); // without it, the step's parent is this process
+
+    const bogus = await cli(["parent"], { STEP_SANDBOX: "sometimes" });
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toContain('STEP_SANDBOX: auto, required or off, not "sometimes"');
   });
 
   it("exits 2 on usage and config errors", async () => {

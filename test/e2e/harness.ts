@@ -263,6 +263,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       publicUrl: PUBLIC_URL,
       dashboardToken: undefined,
       logLevel: "silent",
+      stepSandbox: "off",
     },
     processEnv: {
       PATH: process.env.PATH,
