@@ -20,8 +20,9 @@ import { createGitHubReporter, type GitHubReporter } from "../report/github-repo
 import { withReliableDefaults } from "../report/octokit-options.ts";
 import { createFrontDoor, type Delivery, type DeliveryResponse } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
+import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
-import { openRunStore, type RunStore } from "../store/run-store.ts";
+import { type AcceptDeliveryInput, openRunStore, type RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
 
@@ -67,6 +68,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir },
   );
   const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
+  // Group commit: deliveries that arrive while one is being recorded share the next transaction.
+  const accepting = groupCommit((inputs: readonly AcceptDeliveryInput[]) => store.acceptDeliveries(inputs));
   const ignoredDeliveries = batchIgnoredDeliveries((inputs) => store.recordIgnoredDeliveries(inputs), {
     onError: (error, count) => logger.warn({ err: error, count }, "could not record ignored deliveries"),
   });
@@ -170,7 +173,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     const result = await acceptDelivery(
       {
         config: () => config,
-        record: (input) => store.acceptDelivery(input),
+        record: (input) => accepting.add(input),
         recordIgnored: (input) => ignoredDeliveries.add(input),
         report,
         listChangedFiles: async (event) => {
@@ -224,6 +227,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           await closing;
         }
         await worker.stop(options.shutdownGraceMs ?? 30_000);
+        await accepting.drain();
         await ignoredDeliveries.flush();
         await reporter.flush();
         await store.close();

@@ -2,14 +2,19 @@
  * Opens the store's database: embedded PGlite under `<dataDir>/db` by default, or a real PostgreSQL when
  * `DATABASE_URL` is given. Migrations run before the handle is returned.
  */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { fromPglite } from "pg-boss";
 import { bossExecutor } from "./boss-executor.ts";
 import type { Database, Row, Transaction } from "./database.ts";
 import { runMigrations } from "./migrations.ts";
+
+const execFileAsync = promisify(execFile);
 
 export type DatabaseOptions =
   | { readonly dataDir: string }
@@ -28,10 +33,17 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return db;
 }
 
+/**
+ * PostgreSQL's default 128 MB of shared buffers would all live in the bot's own heap; the store's working
+ * set is a few MB (runs, steps, log chunks, queue jobs), so 16 MB keeps the embedded server small.
+ */
+const PGLITE_CONFIG = { postgresqlconf: ["shared_buffers=16MB"] };
+
 async function openPglite(dataDir: string): Promise<Database> {
   const dir = path.join(dataDir, "db");
   await mkdir(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+  await initialisePgliteOutOfProcess(dir);
+  const pglite = await PGlite.create(dir, PGLITE_CONFIG);
   const bossDb = fromPglite(pglite);
   return {
     kind: "pglite",
@@ -61,6 +73,27 @@ async function openPglite(dataDir: string): Promise<Database> {
     bossOptions: () => ({ db: bossDb, backend: "pglite" }),
     close: () => pglite.close(),
   };
+}
+
+/**
+ * Creating a cluster (initdb) grows the WASM heap to ~550 MB, and that memory is never returned to the
+ * OS while the process lives. A fresh data directory is therefore initialised by a short-lived child
+ * process; this process then opens the existing cluster at a fraction of that.
+ */
+async function initialisePgliteOutOfProcess(dir: string): Promise<void> {
+  if (existsSync(path.join(dir, "PG_VERSION"))) return;
+  const script = `
+    const { PGlite } = await import(${JSON.stringify(import.meta.resolve("@electric-sql/pglite"))});
+    const db = await PGlite.create(process.argv[1], ${JSON.stringify(PGLITE_CONFIG)});
+    await db.close();`;
+  const result = await execFileAsync(process.execPath, ["--input-type=module", "-e", script, dir], {
+    timeout: 120_000,
+  }).then(
+    () => null,
+    (error: Error & { stderr?: string }) => error,
+  );
+  if (result)
+    throw new Error(`could not create the embedded database in ${dir}: ${result.stderr || result.message}`);
 }
 
 function openPostgres(databaseUrl: string, poolSize: number): Database {

@@ -14,7 +14,8 @@ import { ENVIRONMENT_QUEUE, ensureQueues, PLAIN_QUEUE, queueFor } from "./job-qu
 import { lastLines } from "./log-lines.ts";
 import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { newRunId, shortSha, supersedeKey } from "./run-keys.ts";
+import { deliveryRow, planAcceptance, supersedeWithinBatch } from "./plan-acceptance.ts";
+import { newRunId, nextJobId, shortSha } from "./run-keys.ts";
 
 export interface AcceptRunInput {
   readonly pipeline: string;
@@ -96,6 +97,8 @@ export interface PruneResult {
 export interface RunStore {
   readonly db: Database;
   acceptDelivery(input: AcceptDeliveryInput): Promise<AcceptResult>;
+  /** Accepts several deliveries in one transaction, with the same result as one after another. */
+  acceptDeliveries(inputs: readonly AcceptDeliveryInput[]): Promise<AcceptResult[]>;
   /**
    * Records deliveries that run nothing, many in one transaction (group commit). They are acknowledged
    * before this commits: losing one loses no work, and the hot path stays free of a commit per delivery.
@@ -141,35 +144,87 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
   };
   const host = os.hostname();
 
-  const enqueue = async (tx: Transaction, runId: string, environment: string | null): Promise<void> => {
-    const queue = queueFor(environment);
-    const jobId = await boss.send(
-      queue,
-      { runId },
-      environment === null ? { db: tx.bossDb } : { db: tx.bossDb, singletonKey: environment },
+  /**
+   * Queues runs, in the order given, with one pg-boss insert per queue. Job ids come from a monotonic
+   * generator: jobs inserted in one transaction share `created_on`, and the environment queue breaks that
+   * tie by id, so monotonic ids keep deploys to one environment in arrival order.
+   */
+  const enqueueRuns = async (
+    tx: Transaction,
+    runs: readonly { id: string; environment: string | null }[],
+  ): Promise<void> => {
+    if (runs.length === 0) return;
+    const assigned: { id: string; job_queue: string; job_id: string }[] = [];
+    for (const queue of [ENVIRONMENT_QUEUE, PLAIN_QUEUE]) {
+      const jobs = runs
+        .filter((run) => queueFor(run.environment) === queue)
+        .map((run) => ({
+          id: nextJobId(),
+          data: { runId: run.id },
+          ...(run.environment === null ? {} : { singletonKey: run.environment }),
+          runId: run.id,
+        }));
+      if (jobs.length === 0) continue;
+      await boss.insert(
+        queue,
+        jobs.map(({ runId: _, ...job }) => job),
+        { db: tx.bossDb },
+      );
+      for (const job of jobs) assigned.push({ id: job.runId, job_queue: queue, job_id: job.id });
+    }
+    await tx.query(
+      `UPDATE runs SET job_queue = x.job_queue, job_id = x.job_id
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, job_queue text, job_id text) WHERE runs.id = x.id`,
+      [JSON.stringify(assigned)],
     );
-    if (!jobId) throw new Error(`pg-boss refused the job for run ${runId}`);
-    await tx.query("UPDATE runs SET job_queue = $2, job_id = $3 WHERE id = $1", [runId, queue, jobId]);
   };
 
-  /** Applies `decideDependents` to each delivery; returns the ids it skipped and whether it queued any. */
+  /** Ends waiting runs (skipped, superseded) and their steps, in two statements whatever their number. */
+  const endWaitingRuns = async (
+    tx: Transaction,
+    ended: readonly { id: string; detail: string }[],
+    state: "skipped" | "superseded",
+  ): Promise<void> => {
+    if (ended.length === 0) return;
+    await tx.query(
+      `UPDATE runs SET state = $2, detail = x.detail, finished_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, detail text) WHERE runs.id = x.id`,
+      [JSON.stringify(ended), state],
+    );
+    await settleStepsOf(
+      tx,
+      ended.map((run) => run.id),
+      state,
+    );
+  };
+
+  /**
+   * Applies `decideDependents` to each delivery (one read for all of them); returns the runs it skipped,
+   * with their delivery, and whether it queued any.
+   */
   const settleDependents = async (tx: Transaction, deliveryIds: Iterable<string>) => {
-    const skipped: string[] = [];
-    let enqueued = false;
-    for (const deliveryId of new Set(deliveryIds)) {
-      const rows = await tx.query<{
-        id: string;
-        pipeline: string;
-        needs: string[];
-        state: RunState;
-        job_id: string | null;
-        environment: string | null;
-        seq: string | number;
-      }>("SELECT id, pipeline, needs, state, job_id, environment, seq FROM runs WHERE delivery_id = $1", [
-        deliveryId,
-      ]);
+    const ids = [...new Set(deliveryIds)];
+    if (ids.length === 0) return { skipped: [] as { id: string; deliveryId: string }[], enqueued: false };
+    const rows = await tx.query<{
+      id: string;
+      delivery_id: string;
+      pipeline: string;
+      needs: string[];
+      state: RunState;
+      job_id: string | null;
+      environment: string | null;
+      seq: string | number;
+    }>(
+      `SELECT id, delivery_id, pipeline, needs, state, job_id, environment, seq FROM runs
+       WHERE delivery_id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY seq`,
+      [JSON.stringify(ids)],
+    );
+    const byDelivery = Map.groupBy(rows, (row) => row.delivery_id);
+    const skip: { id: string; detail: string; deliveryId: string }[] = [];
+    const ready: { id: string; environment: string | null }[] = [];
+    for (const deliveryRows of byDelivery.values()) {
       const decision = decideDependents(
-        rows.map((row) => ({
+        deliveryRows.map((row) => ({
           id: row.id,
           pipeline: row.pipeline,
           needs: row.needs,
@@ -178,101 +233,185 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
           seq: Number(row.seq),
         })),
       );
-      for (const { id, detail } of decision.skip) {
-        await endRun(tx, id, "skipped", detail);
-        skipped.push(id);
-      }
-      for (const id of decision.enqueue) {
-        await enqueue(tx, id, rows.find((row) => row.id === id)?.environment ?? null);
-        enqueued = true;
-      }
+      for (const { id, detail } of decision.skip)
+        skip.push({ id, detail, deliveryId: deliveryRows[0]!.delivery_id });
+      for (const id of decision.enqueue)
+        ready.push({ id, environment: deliveryRows.find((row) => row.id === id)?.environment ?? null });
     }
-    return { skipped, enqueued };
+    await endWaitingRuns(tx, skip, "skipped");
+    await enqueueRuns(tx, ready);
+    return { skipped: skip.map(({ id, deliveryId }) => ({ id, deliveryId })), enqueued: ready.length > 0 };
   };
 
-  const acceptDelivery = async (input: AcceptDeliveryInput): Promise<AcceptResult> => {
+  /**
+   * Records deliveries and their runs, supersedes what they replace and queues what can start, all in
+   * one transaction with a fixed number of statements whatever the batch size (group commit). The result
+   * is the same as accepting them one after another in the given order.
+   */
+  const acceptDeliveries = async (inputs: readonly AcceptDeliveryInput[]): Promise<AcceptResult[]> => {
+    if (inputs.length === 0) return [];
+    const plan = planAcceptance(inputs, newRunId);
     const outcome = await db.transaction(async (tx) => {
-      const inserted = await tx.query(
-        `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
-         VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      const inserted = new Set(
+        (
+          await tx.query<{ id: string }>(
+            `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
+             SELECT id, event_name, event, repo, sha, outcome, reason
+             FROM jsonb_to_recordset($1::jsonb)
+               AS x(id text, event_name text, event jsonb, repo text, sha text, outcome text, reason text)
+             ON CONFLICT (id) DO NOTHING RETURNING id`,
+            [JSON.stringify(plan.deliveries)],
+          )
+        ).map((row) => row.id),
+      );
+      const runs = plan.runs.filter((run) => inserted.has(run.deliveryId));
+      // Older waiting runs (only runs that have not started: a running deploy is never touched) are
+      // replaced by the first new run with their key; new runs are then replaced by the next one.
+      const firstOfKey = new Map<string, (typeof runs)[number]>();
+      for (const run of runs) if (!firstOfKey.has(run.key)) firstOfKey.set(run.key, run);
+      const supersededOld = await tx.query<{ id: string; delivery_id: string; by: string }>(
+        `UPDATE runs r SET state = 'superseded', detail = x.detail, finished_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS x(repo text, pipeline text, ref_key text, detail text, by text)
+         WHERE r.repo = x.repo AND r.pipeline = x.pipeline AND r.ref_key = x.ref_key
+           AND r.state IN ('queued', 'awaiting_approval')
+         RETURNING r.id, r.delivery_id, x.by`,
         [
-          input.deliveryId,
-          input.eventName,
-          input.event === null ? null : JSON.stringify(input.event),
-          input.repo,
-          input.sha,
-          input.outcome,
-          input.reason,
+          JSON.stringify(
+            [...firstOfKey.values()].map((run) => ({
+              repo: run.repo,
+              pipeline: run.pipeline,
+              ref_key: run.refKey,
+              detail: shortSha(run.sha),
+              by: run.deliveryId,
+            })),
+          ),
         ],
       );
-      if (inserted.length === 0) return null;
-      const event = input.event;
-      if (input.outcome !== "planned" || event === null) {
-        return { runIds: [], superseded: [], skipped: [], enqueued: false };
-      }
-      const refKey = supersedeKey(event);
-      const prNumber = event.kind === "pull_request" ? event.prNumber : null;
-      const runIds: string[] = [];
-      for (const run of input.runs) {
-        const id = newRunId();
-        runIds.push(id);
-        await tx.query(
-          `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
-          [
-            id,
-            input.deliveryId,
-            event.repo.fullName,
-            refKey,
-            event.sha,
-            prNumber,
-            run.pipeline,
-            run.environment ?? null,
-            JSON.stringify(run.needs),
-            run.initialState,
-          ],
-        );
-        for (const [index, name] of run.stepNames.entries()) {
-          await tx.query("INSERT INTO steps (run_id, idx, name) VALUES ($1, $2, $3)", [id, index, name]);
-        }
-      }
-      // Only runs that have not started: a running deploy is never touched.
-      const superseded: { id: string; delivery_id: string }[] = [];
-      for (const pipeline of new Set(input.runs.map((run) => run.pipeline))) {
-        const rows = await tx.query<{ id: string; delivery_id: string }>(
-          `UPDATE runs SET state = 'superseded', detail = $5, finished_at = now()
-           WHERE repo = $1 AND pipeline = $2 AND ref_key = $3 AND delivery_id <> $4
-             AND state IN ('queued', 'awaiting_approval')
-           RETURNING id, delivery_id`,
-          [event.repo.fullName, pipeline, refKey, input.deliveryId, shortSha(event.sha)],
-        );
-        superseded.push(...rows);
-      }
-      for (const row of superseded) await settleSteps(tx, row.id, "superseded");
-      const dependents = await settleDependents(
+      await settleStepsOf(
         tx,
-        superseded.map((row) => row.delivery_id),
+        supersededOld.map((row) => row.id),
+        "superseded",
       );
-      let enqueued = dependents.enqueued;
-      for (const [index, run] of input.runs.entries()) {
-        if (run.initialState === "queued" && run.needs.length === 0) {
-          await enqueue(tx, runIds[index]!, run.environment ?? null);
-          enqueued = true;
-        }
-      }
-      return { runIds, superseded: superseded.map((row) => row.id), skipped: dependents.skipped, enqueued };
+      const supersededNew = supersedeWithinBatch(runs);
+      await tx.query(
+        `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state,
+                           detail, finished_at)
+         SELECT id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state, detail,
+                CASE WHEN state = 'superseded' THEN now() END
+         FROM jsonb_to_recordset($1::jsonb)
+           AS x(id text, delivery_id text, repo text, ref_key text, sha text, pr_number integer, pipeline text,
+                environment text, needs jsonb, state text, detail text, ord integer)
+         ORDER BY ord`,
+        [
+          JSON.stringify(
+            runs.map((run, ord) => {
+              const by = supersededNew.get(run.id);
+              return {
+                ord,
+                id: run.id,
+                delivery_id: run.deliveryId,
+                repo: run.repo,
+                ref_key: run.refKey,
+                sha: run.sha,
+                pr_number: run.prNumber,
+                pipeline: run.pipeline,
+                environment: run.environment,
+                needs: run.needs,
+                state: by ? "superseded" : run.initialState,
+                detail: by ? shortSha(by.sha) : null,
+              };
+            }),
+          ),
+        ],
+      );
+      await tx.query(
+        `INSERT INTO steps (run_id, idx, name, state)
+         SELECT run_id, idx, name, state FROM jsonb_to_recordset($1::jsonb)
+           AS x(run_id text, idx integer, name text, state text)`,
+        [
+          JSON.stringify(
+            runs.flatMap((run) =>
+              run.stepNames.map((name, idx) => ({
+                run_id: run.id,
+                idx,
+                name,
+                state: supersededNew.has(run.id) ? "skipped" : "pending",
+              })),
+            ),
+          ),
+        ],
+      );
+      const dependents = await settleDependents(tx, [
+        ...supersededOld.map((row) => row.delivery_id),
+        ...runs.filter((run) => supersededNew.has(run.id)).map((run) => run.deliveryId),
+      ]);
+      const roots = runs.filter(
+        (run) => run.initialState === "queued" && run.needs.length === 0 && !supersededNew.has(run.id),
+      );
+      await enqueueRuns(tx, roots);
+      return {
+        inserted,
+        supersededOld,
+        supersededNew,
+        dependents,
+        enqueued: dependents.enqueued || roots.length > 0,
+      };
     });
-    if (outcome === null) {
-      return { duplicate: true, runs: await runsForDelivery(input.deliveryId), superseded: [], skipped: [] };
-    }
     if (outcome.enqueued) notifyEnqueued();
-    return {
-      duplicate: false,
-      runs: await loadRuns(db, outcome.runIds),
-      superseded: await loadRuns(db, outcome.superseded),
-      skipped: await loadRuns(db, outcome.skipped),
-    };
+
+    // Which delivery replaced which runs (and, through them, skipped which), for each delivery's report.
+    const supersededBy = new Map<string, string[]>();
+    const add = (deliveryId: string, runId: string) =>
+      supersededBy.set(deliveryId, [...(supersededBy.get(deliveryId) ?? []), runId]);
+    for (const row of outcome.supersededOld) add(row.by, row.id);
+    for (const [runId, by] of outcome.supersededNew) add(by.deliveryId, runId);
+    const causeOf = new Map<string, string>();
+    for (const row of outcome.supersededOld) causeOf.set(row.delivery_id, row.by);
+    for (const run of plan.runs)
+      if (outcome.supersededNew.has(run.id))
+        causeOf.set(run.deliveryId, outcome.supersededNew.get(run.id)!.deliveryId);
+    const skippedBy = new Map<string, string[]>();
+    for (const skipped of outcome.dependents.skipped) {
+      const cause = causeOf.get(skipped.deliveryId);
+      if (cause) skippedBy.set(cause, [...(skippedBy.get(cause) ?? []), skipped.id]);
+    }
+    const loaded = new Map(
+      (
+        await loadRuns(db, [
+          ...plan.runs.filter((run) => outcome.inserted.has(run.deliveryId)).map((run) => run.id),
+          ...outcome.supersededOld.map((row) => row.id),
+          ...outcome.dependents.skipped.map((row) => row.id),
+        ])
+      ).map((run) => [run.id, run]),
+    );
+    const pick = (ids: readonly string[] | undefined) =>
+      (ids ?? []).flatMap((id) => {
+        const run = loaded.get(id);
+        return run ? [run] : [];
+      });
+    const results: AcceptResult[] = [];
+    for (const [index, input] of inputs.entries()) {
+      if (plan.firstIndex.get(input.deliveryId) !== index || !outcome.inserted.has(input.deliveryId)) {
+        results.push({
+          duplicate: true,
+          runs: await runsForDelivery(input.deliveryId),
+          superseded: [],
+          skipped: [],
+        });
+        continue;
+      }
+      results.push({
+        duplicate: false,
+        runs: pick(plan.runs.filter((run) => run.deliveryId === input.deliveryId).map((run) => run.id)),
+        superseded: pick(supersededBy.get(input.deliveryId)),
+        skipped: pick(skippedBy.get(input.deliveryId)),
+      });
+    }
+    return results;
   };
+
+  const acceptDelivery = async (input: AcceptDeliveryInput): Promise<AcceptResult> =>
+    (await acceptDeliveries([input]))[0]!;
 
   const runsForDelivery = async (deliveryId: string): Promise<RunRecord[]> => {
     const rows = await db.query<{ id: string }>("SELECT id FROM runs WHERE delivery_id = $1 ORDER BY seq", [
@@ -328,7 +467,8 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     const run = await getRun(runId);
     const changed = (await runsForDelivery(result.deliveryId)).filter(
       (other) =>
-        other.id !== runId && (result.dependents.skipped.includes(other.id) || other.state === "queued"),
+        other.id !== runId &&
+        (result.dependents.skipped.some((skipped) => skipped.id === other.id) || other.state === "queued"),
     );
     return { run, changed };
   };
@@ -398,7 +538,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
               "INSERT INTO steps (run_id, idx, name) SELECT $2, idx, name FROM steps WHERE run_id = $1",
               [run.id, copy],
             );
-            await enqueue(tx, copy, null);
+            await enqueueRuns(tx, [{ id: copy, environment: null }]);
             enqueued = true;
             result.requeued.push(copy);
           }
@@ -407,7 +547,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
           tx,
           ended.map((run) => run.delivery_id),
         );
-        result.skipped.push(...dependents.skipped);
+        result.skipped.push(...dependents.skipped.map((skipped) => skipped.id));
         enqueued ||= dependents.enqueued;
         if (workerId !== options.workerId) {
           await tx.query("UPDATE workers SET stopped_at = now() WHERE id = $1 AND stopped_at IS NULL", [
@@ -426,26 +566,19 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
 
   const recordIgnoredDeliveries = async (inputs: readonly AcceptDeliveryInput[]): Promise<void> => {
     if (inputs.length === 0) return;
-    await db.transaction(async (tx) => {
-      for (const input of inputs) {
-        await tx.query(
-          `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
-           VALUES ($1, $2, $3::jsonb, $4, $5, 'ignored', $6) ON CONFLICT (id) DO NOTHING`,
-          [
-            input.deliveryId,
-            input.eventName,
-            input.event === null ? null : JSON.stringify(input.event),
-            input.repo,
-            input.sha,
-            input.reason,
-          ],
-        );
-      }
-    });
+    await db.query(
+      `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
+       SELECT id, event_name, event, repo, sha, 'ignored', reason
+       FROM jsonb_to_recordset($1::jsonb)
+         AS x(id text, event_name text, event jsonb, repo text, sha text, reason text)
+       ON CONFLICT (id) DO NOTHING`,
+      [JSON.stringify(inputs.map(deliveryRow))],
+    );
   };
 
   return {
     db,
+    acceptDeliveries,
     acceptDelivery,
     recordIgnoredDeliveries,
     getRun,
@@ -510,13 +643,17 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     },
     async approveRuns(repo, prNumber, sha) {
       const approved = await db.transaction(async (tx) => {
-        const rows = await tx.query<{ id: string; environment: string | null; needs: string[] }>(
+        const rows = await tx.query<{ id: string; environment: string | null; needs: string[]; seq: string }>(
           `UPDATE runs SET state = 'queued'
            WHERE repo = $1 AND pr_number = $2 AND sha = $3 AND state = 'awaiting_approval'
            RETURNING id, environment, needs, seq`,
           [repo, prNumber, sha],
         );
-        for (const row of rows) if (row.needs.length === 0) await enqueue(tx, row.id, row.environment);
+        rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+        await enqueueRuns(
+          tx,
+          rows.filter((row) => row.needs.length === 0),
+        );
         return rows.map((row) => row.id);
       });
       if (approved.length > 0) notifyEnqueued();
@@ -605,24 +742,20 @@ async function completeJob(boss: PgBoss, tx: Transaction, queue: string | null, 
   if (queue && jobId) await boss.complete(queue, jobId, null, { db: tx.bossDb });
 }
 
-/** Ends a waiting run (skipped, superseded) and its steps. */
-async function endRun(tx: Transaction, runId: string, state: RunState, detail: string): Promise<void> {
-  await tx.query("UPDATE runs SET state = $2, detail = $3, finished_at = now() WHERE id = $1", [
-    runId,
-    state,
-    detail,
-  ]);
-  await settleSteps(tx, runId, state);
+/** A finished run leaves no step `running` or `pending`. */
+function settleSteps(tx: Transaction, runId: string, runState: RunState): Promise<void> {
+  return settleStepsOf(tx, [runId], runState);
 }
 
-/** A finished run leaves no step `running` or `pending`. */
-async function settleSteps(tx: Transaction, runId: string, runState: RunState): Promise<void> {
+/** Settles the steps of many runs ending in the same state, in one statement. */
+async function settleStepsOf(tx: Transaction, runIds: readonly string[], runState: RunState): Promise<void> {
+  if (runIds.length === 0) return;
   const interruptedAs = runState === "timed_out" ? "timed_out" : runState === "error" ? "error" : "cancelled";
   await tx.query(
     `UPDATE steps SET state = CASE WHEN state = 'running' THEN $2 ELSE 'skipped' END,
        finished_at = CASE WHEN state = 'running' THEN now() ELSE finished_at END
-     WHERE run_id = $1 AND state IN ('running', 'pending')`,
-    [runId, interruptedAs],
+     WHERE run_id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND state IN ('running', 'pending')`,
+    [JSON.stringify(runIds), interruptedAs],
   );
 }
 

@@ -86,6 +86,68 @@ for (const mode of await storageModes()) {
       await store.finishRun(first.runs[0]!.id, { state: "passed", detail: "ok" });
     });
 
+    it("accepts a batch exactly as it would accept its deliveries one after another", async () => {
+      const sha = (n: number) => `${String(n).repeat(7)}${"0".repeat(33)}`;
+      const scenario = (half: string) => {
+        const push = (n: number, branch: string, runs: ReturnType<typeof run>[]) =>
+          delivery(pushEvent({ deliveryId: `${half}-${n}`, branch: `${half}-${branch}`, sha: sha(n) }), runs);
+        const chain = [run("build"), run("ship", { needs: ["build"] })];
+        const deploy = [run("deploy", { environment: `prod-${half}` })];
+        return {
+          before: push(1, "eq", chain),
+          batch: [
+            push(2, "eq", chain),
+            push(3, "eq", [run("build")]),
+            push(2, "eq", chain),
+            push(4, "e1", deploy),
+            push(5, "e2", deploy),
+          ],
+        };
+      };
+      const describeResult = (result: Awaited<ReturnType<RunStore["acceptDelivery"]>>) => ({
+        duplicate: result.duplicate,
+        runs: result.runs.map((r) => [r.pipeline, r.state, r.detail, r.steps.map((step) => step.state)]),
+        superseded: result.superseded.map((r) => [r.pipeline, r.state, r.detail]),
+        skipped: result.skipped.map((r) => [r.pipeline, r.state, r.detail]),
+      });
+      const current = async (result: Awaited<ReturnType<RunStore["acceptDelivery"]>>) =>
+        describeResult({
+          ...result,
+          runs: await Promise.all(result.runs.map(async (r) => (await store.getRun(r.id))!)),
+        });
+
+      const one = scenario("one");
+      await store.acceptDelivery(one.before);
+      const oneByOne = [];
+      for (const input of one.batch) oneByOne.push(await store.acceptDelivery(input));
+      const batched = scenario("batch");
+      await store.acceptDelivery(batched.before);
+      const together = await store.acceptDeliveries(batched.batch);
+
+      // What each delivery reports when it is accepted is the same, except that a run replaced within the
+      // batch is already superseded when reported (one by one it was queued first, superseded later).
+      expect(await Promise.all(together.map(current))).toEqual(await Promise.all(oneByOne.map(current)));
+      expect(together.map((r) => r.superseded.map((s) => [s.pipeline, s.detail]))).toEqual([
+        [
+          ["build", "2222222"],
+          ["ship", "2222222"],
+        ],
+        [["build", "3333333"]],
+        [],
+        [],
+        [],
+      ]);
+      expect(together[0]!.runs.map((r) => r.state)).toEqual(["superseded", "skipped"]);
+      // Deploys to one environment keep arrival order within the batch: the first claimed is the first sent.
+      const claimed = await store.claimRuns("w-batch", 20);
+      const deploys = claimed.runs
+        .filter((r) => r.pipeline === "deploy")
+        .map((r) => r.deliveryId)
+        .sort();
+      expect(deploys).toEqual(["batch-4", "one-4"]);
+      for (const r of claimed.runs) await store.finishRun(r.id, { state: "passed", detail: "ok" });
+    });
+
     it("starts a chained run only after its predecessor passed, and skips it when it failed", async () => {
       const chain = [run("build"), run("ship", { needs: ["build"] })];
       const failing = await store.acceptDelivery(delivery(pushEvent({ branch: "chain-a" }), chain));
