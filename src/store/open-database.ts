@@ -3,9 +3,11 @@
  * `DATABASE_URL` is given. Migrations run before the handle is returned.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { cp, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
@@ -42,7 +44,7 @@ const PGLITE_CONFIG = { postgresqlconf: ["shared_buffers=16MB"] };
 async function openPglite(dataDir: string): Promise<Database> {
   const dir = path.join(dataDir, "db");
   await mkdir(dir, { recursive: true });
-  await initialisePgliteOutOfProcess(dir);
+  await initialisePglite(dir);
   const pglite = await PGlite.create(dir, PGLITE_CONFIG);
   const bossDb = fromPglite(pglite);
   return {
@@ -77,23 +79,51 @@ async function openPglite(dataDir: string): Promise<Database> {
 
 /**
  * Creating a cluster (initdb) grows the WASM heap to ~550 MB, and that memory is never returned to the
- * OS while the process lives. A fresh data directory is therefore initialised by a short-lived child
- * process; this process then opens the existing cluster at a fraction of that.
+ * OS while the process lives. So a fresh data directory is never initialised in this process: it is
+ * copied from a template cluster in the user's cache directory (made once per PGlite version by a
+ * short-lived child process), or, if that cache is not writable, initialised by such a child directly.
  */
-async function initialisePgliteOutOfProcess(dir: string): Promise<void> {
+async function initialisePglite(dir: string): Promise<void> {
   if (existsSync(path.join(dir, "PG_VERSION"))) return;
+  const template = await pgliteTemplate().catch(() => undefined);
+  if (template) await cp(template, dir, { recursive: true });
+  else await initdbInChildProcess(dir);
+}
+
+/** The cached template cluster, created if missing; private to the user (mode 0700). */
+async function pgliteTemplate(): Promise<string> {
+  const entry = fileURLToPath(import.meta.resolve("@electric-sql/pglite"));
+  const { version } = JSON.parse(readFileSync(path.join(path.dirname(entry), "..", "package.json"), "utf8"));
+  const cacheRoot = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "deploy-bot");
+  const template = path.join(cacheRoot, `pglite-${version}-${PGLITE_CONFIG.postgresqlconf.join(",")}`);
+  if (existsSync(path.join(template, "PG_VERSION"))) return template;
+  await mkdir(cacheRoot, { recursive: true, mode: 0o700 });
+  const building = await mkdtemp(path.join(cacheRoot, "building-"));
+  try {
+    await initdbInChildProcess(building);
+    await rename(building, template);
+  } catch (error) {
+    // Another process finished the same template first: use theirs.
+    if (!existsSync(path.join(template, "PG_VERSION"))) throw error;
+  } finally {
+    await rm(building, { recursive: true, force: true });
+  }
+  return template;
+}
+
+async function initdbInChildProcess(dir: string): Promise<void> {
   const script = `
     const { PGlite } = await import(${JSON.stringify(import.meta.resolve("@electric-sql/pglite"))});
     const db = await PGlite.create(process.argv[1], ${JSON.stringify(PGLITE_CONFIG)});
     await db.close();`;
-  const result = await execFileAsync(process.execPath, ["--input-type=module", "-e", script, dir], {
+  const failed = await execFileAsync(process.execPath, ["--input-type=module", "-e", script, dir], {
     timeout: 120_000,
   }).then(
     () => null,
     (error: Error & { stderr?: string }) => error,
   );
-  if (result)
-    throw new Error(`could not create the embedded database in ${dir}: ${result.stderr || result.message}`);
+  if (failed)
+    throw new Error(`could not create the embedded database in ${dir}: ${failed.stderr || failed.message}`);
 }
 
 function openPostgres(databaseUrl: string, poolSize: number): Database {
