@@ -8,6 +8,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { formatConfigError, loadConfig } from "../config/load-config.ts";
 import { serverHiddenPaths, setUpStepSandbox } from "../exec/sandbox.ts";
+import { compileEmbeddedDatabaseLean } from "../store/open-database.ts";
 import { readServerEnv } from "./read-server-env.ts";
 import { startApp } from "./start-app.ts";
 
@@ -46,6 +47,7 @@ export async function boot(role: "server" | "worker"): Promise<number> {
   }
 
   const logger = pino({ level: env.logLevel, base: { role } });
+  if (!env.databaseUrl) compileEmbeddedDatabaseLean();
   const hiddenPaths = serverHiddenPaths({
     dataDir: env.dataDir,
     privateKeyPath: process.env.PRIVATE_KEY_PATH,

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import v8 from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { fromPglite } from "pg-boss";
@@ -17,6 +18,18 @@ import type { Database, Row, Transaction } from "./database.ts";
 import { runMigrations } from "./migrations.ts";
 
 const execFileAsync = promisify(execFile);
+
+/**
+ * For long-running processes with the embedded store: compile PGlite's WebAssembly (PostgreSQL) on one
+ * background thread instead of one per core. Measured on Node 24 (2 cores): the same fast start-up, and
+ * the process settles at ~165 MB for the store instead of ~220 MB, because fewer compiler threads keep
+ * fewer buffers. (Either way V8 spends ~500 MB of transient compiler memory during the ~1.5 s after the
+ * database opens; `--no-liftoff` avoids that peak only by adding ~5 s to every start, and a webhook
+ * receiver's restarts should be short.) Must run before the first database is opened.
+ */
+export function compileEmbeddedDatabaseLean(): void {
+  v8.setFlagsFromString("--wasm-num-compilation-tasks=1");
+}
 
 export type DatabaseOptions =
   | { readonly dataDir: string }
