@@ -93,7 +93,12 @@ export interface FloodSummary {
   target: string;
   rejectsPerSecond: number;
   vsBare: number;
+  /** Median RSS of the settled server just before the flood. */
+  rssBefore: number;
+  /** Largest RSS sampled during the flood. */
   peakRss: number;
+  /** VmHWM: the largest RSS since the process started (includes start-up). */
+  startupHwm: number;
   bytesPerReject: number;
   accepted: number;
 }
@@ -110,7 +115,9 @@ export function summariseFlood(results: Results): FloodSummary[] {
       target,
       rejectsPerSecond: median(cells.map((c) => c.rejectsPerSecond)),
       vsBare: median(ratios),
-      peakRss: Math.max(...cells.map((c) => Math.max(c.peakHwm, c.maxRss))),
+      rssBefore: median(cells.map((c) => c.rssBefore)),
+      peakRss: Math.max(...cells.map((c) => c.maxRss)),
+      startupHwm: Math.max(...cells.map((c) => c.peakHwm)),
       bytesPerReject: median(cells.map((c) => c.bytesPerReject)),
       accepted: cells.reduce((n, c) => n + c.accepted, 0),
     };
@@ -147,6 +154,12 @@ function checks(results: Results, t: ThroughputSummary[], f: FloodSummary[]): Ta
   add("Matching ≥ 0.5× empty Probot (10 senders)", match10?.vsProbot, (v) => v >= 0.5, x);
   add("Flood ≥ 0.8× bare rejects/s", flood?.vsBare, (v) => v >= 0.8, x);
   add("Flood RSS flat, peak ≤ 150 MB", flood?.peakRss, (v) => v <= 150 * MB, mb);
+  add(
+    "Flood RSS flat: growth during the flood ≤ 20 MB",
+    flood ? flood.peakRss - flood.rssBefore : undefined,
+    (v) => v <= 20 * MB,
+    mb,
+  );
   add(
     "Flood ≤ 200 bytes logged per rejection",
     flood?.bytesPerReject,
@@ -188,11 +201,13 @@ export function renderResults(results: Results): string {
   lines.push("");
 
   lines.push(`## Bad-signature flood (${results.floodSenders} senders, fresh server per round)`, "");
-  lines.push("| server | rejects/s | × bare | peak RSS | bytes logged per reject | wrongly accepted |");
-  lines.push("|---|---:|---:|---:|---:|---:|");
+  lines.push(
+    "| server | rejects/s | × bare | RSS before | peak RSS in flood | high-water mark since start | bytes logged per reject | wrongly accepted |",
+  );
+  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of f) {
     lines.push(
-      `| ${r.target} | ${int(r.rejectsPerSecond)} | ${x(r.vsBare)} | ${mb(r.peakRss)} | ${r.bytesPerReject.toFixed(1)} | ${r.accepted} |`,
+      `| ${r.target} | ${int(r.rejectsPerSecond)} | ${x(r.vsBare)} | ${mb(r.rssBefore)} | ${mb(r.peakRss)} | ${mb(r.startupHwm)} | ${r.bytesPerReject.toFixed(1)} | ${r.accepted} |`,
     );
   }
   lines.push("");

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { withHarness } from "./harness.ts";
 
 describe("e2e: status wording", () => {
-  it("first status Queued for a runnable pipeline; step timeout worded `Timed out: <step> after <d>`", async () => {
+  it("first status is pending (Queued, or Running if already claimed); step timeout worded `Timed out: <step> after <d>`", async () => {
     await withHarness(
       {
         configYaml: `
