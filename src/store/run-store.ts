@@ -14,7 +14,7 @@ import { ENVIRONMENT_QUEUE, ensureQueues, PLAIN_QUEUE, queueFor } from "./job-qu
 import { lastLines } from "./log-lines.ts";
 import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { deliveryRow, planAcceptance, supersedeWithinBatch } from "./plan-acceptance.ts";
+import { deliveryRow, type NewRunRow, planAcceptance, supersedeWithinBatch } from "./plan-acceptance.ts";
 import { newRunId, nextJobId, shortSha } from "./run-keys.ts";
 
 export interface AcceptRunInput {
@@ -100,7 +100,7 @@ export interface RunStore {
   /** Accepts several deliveries in one transaction, with the same result as one after another. */
   acceptDeliveries(inputs: readonly AcceptDeliveryInput[]): Promise<AcceptResult[]>;
   /**
-   * Records deliveries that run nothing, many in one transaction (group commit). They are acknowledged
+   * Records deliveries that run nothing, many in one statement (see `batchIgnoredDeliveries`). They are acknowledged
    * before this commits: losing one loses no work, and the hot path stays free of a commit per delivery.
    */
   recordIgnoredDeliveries(inputs: readonly AcceptDeliveryInput[]): Promise<void>;
@@ -154,23 +154,25 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     runs: readonly { id: string; environment: string | null }[],
   ): Promise<void> => {
     if (runs.length === 0) return;
-    const assigned: { id: string; job_queue: string; job_id: string }[] = [];
+    // Each run's job id is fixed before the insert, so runs and jobs are paired without reading back.
+    const assigned = runs.map((run) => ({
+      id: run.id,
+      job_queue: queueFor(run.environment),
+      job_id: nextJobId(),
+    }));
     for (const queue of [ENVIRONMENT_QUEUE, PLAIN_QUEUE]) {
-      const jobs = runs
-        .filter((run) => queueFor(run.environment) === queue)
-        .map((run) => ({
-          id: nextJobId(),
-          data: { runId: run.id },
-          ...(run.environment === null ? {} : { singletonKey: run.environment }),
-          runId: run.id,
-        }));
-      if (jobs.length === 0) continue;
-      await boss.insert(
-        queue,
-        jobs.map(({ runId: _, ...job }) => job),
-        { db: tx.bossDb },
+      const jobs = runs.flatMap((run, index) =>
+        assigned[index]!.job_queue === queue
+          ? [
+              {
+                id: assigned[index]!.job_id,
+                data: { runId: run.id },
+                ...(run.environment === null ? {} : { singletonKey: run.environment }),
+              },
+            ]
+          : [],
       );
-      for (const job of jobs) assigned.push({ id: job.runId, job_queue: queue, job_id: job.id });
+      if (jobs.length > 0) await boss.insert(queue, jobs, { db: tx.bossDb });
     }
     await tx.query(
       `UPDATE runs SET job_queue = x.job_queue, job_id = x.job_id
@@ -265,6 +267,17 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
         ).map((row) => row.id),
       );
       const runs = plan.runs.filter((run) => inserted.has(run.deliveryId));
+      if (runs.length === 0) {
+        // Only duplicates or deliveries that run nothing: there is nothing to supersede or queue.
+        const none = { skipped: [] as { id: string; deliveryId: string }[], enqueued: false };
+        return {
+          inserted,
+          supersededOld: [],
+          supersededNew: new Map<string, NewRunRow>(),
+          dependents: none,
+          enqueued: false,
+        };
+      }
       // Older waiting runs (only runs that have not started: a running deploy is never touched) are
       // replaced by the first new run with their key; new runs are then replaced by the next one.
       const firstOfKey = new Map<string, (typeof runs)[number]>();
