@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript and run with Node's built-in type stripping (Node >= 22.18).
-import "../src/cli/main.ts";
+// The CLI is TypeScript run with Node's built-in type stripping; the version check comes first, in plain JS.
+import "./require-node.js";
+
+await import("../src/cli/main.ts");

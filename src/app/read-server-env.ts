@@ -1,5 +1,5 @@
 /**
- * The server's environment (CONTRACT.md "Environment of the server"), read once at start-up into a typed
+ * The server's environment (README, "Server environment"), read once at start-up into a typed
  * value. Pure: it takes the environment and the file reader, so tests need no process state.
  */
 import path from "node:path";

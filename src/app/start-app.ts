@@ -84,6 +84,20 @@ export async function startApp(options: AppOptions): Promise<App> {
     Octokit: withReliableDefaults(ProbotOctokit, logger.child({ name: "octokit" })) as typeof ProbotOctokit,
   });
   const octokitFor = (installationId: number) => probot.auth(installationId);
+  /**
+   * A token for one checkout: minted through the App's own Octokit, so it goes to the configured API (GitHub
+   * Enterprise Server too — the auth strategy's `octokit.auth({ type: "installation" })` would ask
+   * api.github.com), and scoped to the one repository with read access to its contents.
+   */
+  const checkoutToken = async (installationId: number, repo: string): Promise<string> => {
+    const appOctokit = await probot.auth();
+    const { data } = await appOctokit.request("POST /app/installations/{installation_id}/access_tokens", {
+      installation_id: installationId,
+      repositories: [repo],
+      permissions: { contents: "read" },
+    });
+    return data.token;
+  };
   const reporter = createGitHubReporter({
     octokitFor,
     runsForDelivery: (id) => store.runsForDelivery(id),
@@ -111,11 +125,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           workspaces,
           serverEnv: options.processEnv,
           sandbox: options.stepSandbox,
-          installationToken: async (installationId) => {
-            const octokit = await octokitFor(installationId);
-            const auth = (await octokit.auth({ type: "installation", refresh: true })) as { token: string };
-            return auth.token;
-          },
+          installationToken: (installationId, repo) => checkoutToken(installationId, repo),
         },
         run,
         ctx,

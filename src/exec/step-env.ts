@@ -1,5 +1,5 @@
 /**
- * The environment a step sees (CONTRACT.md, "What a step sees"): an allow-list, never the server's
+ * The environment a step sees (README, "What a step sees"): an allow-list, never the server's
  * environment. Steps are started with `extendEnv: false` so nothing else leaks in.
  */
 import type { DeployEvent } from "../events/deploy-event.ts";

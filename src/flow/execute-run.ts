@@ -16,8 +16,11 @@ import type { RunRecord } from "../runs/run.ts";
 export interface ExecuteDeps {
   readonly config: () => Config;
   readonly workspaces: Workspaces;
-  /** A fresh installation token for this run only; it never reaches a step, a log or the database. */
-  readonly installationToken: (installationId: number) => Promise<string>;
+  /**
+   * A fresh installation token for this run only, able to read the one repository (`name`, without the
+   * owner); it never reaches a step, a log or the database.
+   */
+  readonly installationToken: (installationId: number, repo: string) => Promise<string>;
   /** Where declared secrets are read from (the server's environment). */
   readonly serverEnv: NodeJS.ProcessEnv;
   /** The step sandbox decided at start-up (`STEP_SANDBOX`); undefined runs steps without it. */
@@ -62,7 +65,8 @@ export async function executeRun(
   let token: string | undefined;
   let checkout: Awaited<ReturnType<Workspaces["checkout"]>>;
   try {
-    if (event.installationId !== undefined) token = await deps.installationToken(event.installationId);
+    if (event.installationId !== undefined)
+      token = await deps.installationToken(event.installationId, event.repo.name);
     checkout = await deps.workspaces.checkout({
       repoFullName: event.repo.fullName,
       cloneUrl: event.repo.cloneUrl,
