@@ -8,40 +8,46 @@ export class MalformedPayload extends Error {}
 
 type Json = Record<string, unknown>;
 
+/**
+ * The keys a reader may ask for: with a schema type from `@octokit/webhooks` (`str<PushPayload>(…)`), only
+ * the field names GitHub's schema has — a typo fails the typecheck; without one, any string.
+ */
+type Key<T> = T extends unknown ? (string extends keyof T ? string : Extract<keyof T, string>) : never;
+
 const isObject = (value: unknown): value is Json =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The object at `path` (dotted, for messages), or a `MalformedPayload`. */
-export function obj(parent: unknown, key: string, path: string): Json {
+export function obj<T = Json>(parent: unknown, key: Key<T>, path: string): Json {
   const value = isObject(parent) ? parent[key] : undefined;
   if (!isObject(value)) throw new MalformedPayload(`${path} is not an object`);
   return value;
 }
 
-export function optionalObj(parent: Json, key: string): Json | undefined {
+export function optionalObj<T = Json>(parent: Json, key: Key<T>): Json | undefined {
   const value = parent[key];
   return isObject(value) ? value : undefined;
 }
 
-export function str(parent: Json, key: string, path: string): string {
+export function str<T = Json>(parent: Json, key: Key<T>, path: string): string {
   const value = parent[key];
   if (typeof value !== "string") throw new MalformedPayload(`${path} is not a string`);
   return value;
 }
 
-export function int(parent: Json, key: string, path: string): number {
+export function int<T = Json>(parent: Json, key: Key<T>, path: string): number {
   const value = parent[key];
   if (typeof value !== "number" || !Number.isSafeInteger(value))
     throw new MalformedPayload(`${path} is not an integer`);
   return value;
 }
 
-export function bool(parent: Json, key: string, fallback: boolean): boolean {
+export function bool<T = Json>(parent: Json, key: Key<T>, fallback: boolean): boolean {
   const value = parent[key];
   return typeof value === "boolean" ? value : fallback;
 }
 
-export function arr(parent: Json, key: string, path: string): unknown[] {
+export function arr<T = Json>(parent: Json, key: Key<T>, path: string): unknown[] {
   const value = parent[key];
   if (!Array.isArray(value)) throw new MalformedPayload(`${path} is not an array`);
   return value;
@@ -50,8 +56,8 @@ export function arr(parent: Json, key: string, path: string): unknown[] {
 const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
 /** A full commit SHA (SHA-1, or SHA-256 repositories). */
-export function sha(parent: Json, key: string, path: string): string {
-  const value = str(parent, key, path);
+export function sha<T = Json>(parent: Json, key: Key<T>, path: string): string {
+  const value = str(parent, key as string, path);
   if (!SHA.test(value)) throw new MalformedPayload(`${path} is not a commit SHA`);
   return value;
 }

@@ -15,6 +15,11 @@ import {
   str,
 } from "./normalise-fields.ts";
 import { refNameProblem } from "./normalise-ref-name.ts";
+import type { WebhookPayload } from "./webhook-events.ts";
+
+type Payload = WebhookPayload<"pull_request">;
+type PullRequest = Payload["pull_request"];
+type Head = PullRequest["head"];
 
 /**
  * The `changedFiles.reason` of a freshly normalised pull request: its files are not in the payload and must
@@ -38,18 +43,18 @@ export function normalisePullRequest(deliveryId: string, payload: unknown): Pull
 
 function readPullRequest(deliveryId: string, payload: unknown): PullRequestEvent | Ignored {
   if (!isObject(payload)) throw new MalformedPayload("the payload is not a JSON object");
-  const action = str(payload, "action", "action");
-  const pr = obj(payload, "pull_request", "pull_request");
-  const number = int(payload, "number", "number");
+  const action = str<Payload>(payload, "action", "action");
+  const pr = obj<Payload>(payload, "pull_request", "pull_request");
+  const number = int<Payload>(payload, "number", "number");
   if (action === "closed" || pr.state === "closed") return ignored(`pull request #${number} is closed`);
   if (!(PULL_REQUEST_TYPES as readonly string[]).includes(action)) {
     return ignored(`pull request action "${action}" never triggers a rule`);
   }
   const repo = repoRef(payload);
-  const head = obj(pr, "head", "pull_request.head");
-  const base = obj(pr, "base", "pull_request.base");
-  const branch = str(head, "ref", "pull_request.head.ref");
-  const baseBranch = str(base, "ref", "pull_request.base.ref");
+  const head = obj<PullRequest>(pr, "head", "pull_request.head");
+  const base = obj<PullRequest>(pr, "base", "pull_request.base");
+  const branch = str<Head>(head, "ref", "pull_request.head.ref");
+  const baseBranch = str<PullRequest["base"]>(base, "ref", "pull_request.base.ref");
   for (const [what, name] of [
     ["head branch", branch],
     ["base branch", baseBranch],
@@ -57,8 +62,8 @@ function readPullRequest(deliveryId: string, payload: unknown): PullRequestEvent
     const problem = refNameProblem(name);
     if (problem) return ignored(`${what} name ${JSON.stringify(name)} ${problem}`);
   }
-  const headRepo = optionalObj(head, "repo");
-  const baseRepo = optionalObj(base, "repo");
+  const headRepo = optionalObj<Head>(head, "repo");
+  const baseRepo = optionalObj<PullRequest["base"]>(base, "repo");
   const headRepoFullName =
     typeof headRepo?.full_name === "string" ? headRepo.full_name : "(deleted repository)";
   const sameRepo =
@@ -73,14 +78,14 @@ function readPullRequest(deliveryId: string, payload: unknown): PullRequestEvent
     deliveryId,
     repo,
     installationId: installationId(payload),
-    sha: sha(head, "sha", "pull_request.head.sha"),
+    sha: sha<Head>(head, "sha", "pull_request.head.sha"),
     ref: `refs/pull/${number}/head`,
     prNumber: number,
     branch,
     tag: undefined,
     baseBranch,
     title: typeof pr.title === "string" ? pr.title : "",
-    draft: bool(pr, "draft", false),
+    draft: bool<PullRequest>(pr, "draft", false),
     fork: !sameRepo,
     headRepoFullName,
     labels: labels.flatMap((label) =>

@@ -12,6 +12,10 @@ import {
   str,
 } from "./normalise-fields.ts";
 import { refNameProblem } from "./normalise-ref-name.ts";
+import type { WebhookPayload } from "./webhook-events.ts";
+
+type Push = WebhookPayload<"push">;
+type Commit = Push["commits"][number];
 
 /** GitHub puts at most this many commits in a push payload; a list this long may be truncated. */
 export const PUSH_COMMITS_LIMIT = 2048;
@@ -33,7 +37,7 @@ export function normalisePush(deliveryId: string, payload: unknown): PushEvent |
 
 function readPush(deliveryId: string, payload: unknown): PushEvent | Ignored {
   if (!isObject(payload)) throw new MalformedPayload("the payload is not a JSON object");
-  const ref = str(payload, "ref", "ref");
+  const ref = str<Push>(payload, "ref", "ref");
   const branchName = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined;
   const tagName = ref.startsWith("refs/tags/") ? ref.slice("refs/tags/".length) : undefined;
   const kind = branchName !== undefined ? "branch" : "tag";
@@ -43,11 +47,11 @@ function readPush(deliveryId: string, payload: unknown): PushEvent | Ignored {
   const problem = refNameProblem(name);
   if (problem) return ignored(`${kind} name ${JSON.stringify(name)} ${problem}`);
   const repo = repoRef(payload);
-  if (bool(payload, "deleted", false) || payload.after === ZERO_SHA) {
+  if (bool<Push>(payload, "deleted", false) || payload.after === ZERO_SHA) {
     return ignored(`${kind} "${name}" was deleted`);
   }
-  const before = sha(payload, "before", "before");
-  const after = sha(payload, "after", "after");
+  const before = sha<Push>(payload, "before", "before");
+  const after = sha<Push>(payload, "after", "after");
   return {
     kind: "push",
     action: "push",
@@ -71,18 +75,18 @@ function pushChangedFiles(
   before: string,
   after: string,
 ): ChangedFiles {
-  const commits = arr(payload, "commits", "commits");
+  const commits = arr<Push>(payload, "commits", "commits");
   if (before === ZERO_SHA) return { known: false, reason: `new ${kind}` };
-  if (bool(payload, "forced", false)) return { known: false, reason: "forced push" };
+  if (bool<Push>(payload, "forced", false)) return { known: false, reason: "forced push" };
   if (commits.length >= PUSH_COMMITS_LIMIT) {
     return { known: false, reason: `${commits.length} commits: GitHub lists at most ${PUSH_COMMITS_LIMIT}` };
   }
   if (commits.length === 0 && before !== after) return { known: false, reason: "no commits in the payload" };
   const files = new Set<string>();
   commits.forEach((commit, i) => {
-    for (const key of ["added", "modified", "removed"]) {
+    for (const key of ["added", "modified", "removed"] as const) {
       if (!isObject(commit)) throw new MalformedPayload(`commits[${i}] is not an object`);
-      for (const file of arr(commit, key, `commits[${i}].${key}`)) {
+      for (const file of arr<Commit>(commit, key, `commits[${i}].${key}`)) {
         if (typeof file !== "string") throw new MalformedPayload(`commits[${i}].${key} holds a non-string`);
         files.add(file);
       }

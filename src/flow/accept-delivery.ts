@@ -44,8 +44,6 @@ export type AcceptResult =
   | { readonly outcome: "ignored"; readonly reason: string }
   | { readonly outcome: "duplicate" };
 
-/** Events deploy-bot acts on; other subscribed events (issue_comment, check_run) are routed elsewhere. */
-export const PIPELINE_EVENTS: ReadonlySet<string> = new Set(["push", "pull_request"]);
 
 /**
  * Decides what a delivery runs and makes it durable before GitHub gets its 2xx, so a restart never loses
