@@ -44,7 +44,6 @@ export type AcceptResult =
   | { readonly outcome: "ignored"; readonly reason: string }
   | { readonly outcome: "duplicate" };
 
-
 /**
  * Decides what a delivery runs and makes it durable before GitHub gets its 2xx, so a restart never loses
  * an accepted push and a redelivery (same `X-GitHub-Delivery`) never runs anything twice.
