@@ -1,8 +1,10 @@
 /** Process suite, a push to main: `test` then `deploy` (chained), final statuses, and the run page. */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FULL_NAME, REPO, withScenario } from "./scenario.ts";
 
-const CONFIG = `version: 1
+const config = (scratch: string) => `version: 1
 pipelines:
   test:
     steps:
@@ -12,7 +14,7 @@ pipelines:
     environment: production
     steps:
       - name: Deploy
-        run: echo "deploying $DEPLOYBOT_REPO to $DEPLOYBOT_ENVIRONMENT"
+        run: echo "deploying $DEPLOYBOT_REPO to $DEPLOYBOT_ENVIRONMENT" && touch ${JSON.stringify(path.join(scratch, "deployed"))}
 rules:
   - name: deploy main
     on:
@@ -23,7 +25,7 @@ rules:
 
 describe("npm start against GitHub Enterprise: a push to main", () => {
   it("runs test then deploy, reports both as success, and serves the run page", async () => {
-    await withScenario({ configYaml: CONFIG }, async (s) => {
+    await withScenario({ configYaml: config }, async (s) => {
       const sha = await s.work.commit({ "src/app.txt": "v1" });
       await s.work.push("main");
 
@@ -51,6 +53,9 @@ describe("npm start against GitHub Enterprise: a push to main", () => {
       );
       expect(testPassed).toBeGreaterThanOrEqual(0);
       expect(deployMoved).toBeGreaterThan(testPassed);
+
+      // The steps ran where the test can see what they did (the failing-test case relies on it).
+      expect(existsSync(path.join(s.scratch, "deployed"))).toBe(true);
 
       // The checkout used a token minted by the Enterprise API for this one repository, read-only.
       const mints = s.github.calls.filter((c) => c.method === "POST" && c.path.endsWith("/access_tokens"));
