@@ -40,12 +40,11 @@ export async function killAndRestart(): Promise<void> {
     const answer = await s.bot.send("push", s.pushPayload(sha));
     expect(answer.text).toBe("accepted: 2 runs queued\n");
     await waitFor("the slow deploy to start", () => existsSync(path.join(s.scratch, "started")));
-    // The status names the step only when the run's first report happens to read it: step changes are not
-    // reported (see the report), so wait for the run's own "Running" status, whatever its description.
+    // Step progress is reported: the status names the running step.
     await waitFor("the deploy's Running status", () =>
       s.github
         .statuses({ sha })
-        .some((c) => c.context === "deploy-bot/deploy" && c.description?.startsWith("Running")),
+        .some((c) => c.context === "deploy-bot/deploy" && c.description === "Running: Slow deploy (1/1)"),
     );
 
     const killed = await s.bot.kill9();
