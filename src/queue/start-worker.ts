@@ -109,8 +109,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       const logs = store.createRunLogSink(run.id, options.logSink);
       let steps: Promise<void> = Promise.resolve();
       const onStep = (update: StepUpdate) => {
+        // Reported once recorded: the reporter reads the run from the store (and coalesces the reports).
         steps = steps
           .then(() => store.updateStep(run.id, update))
+          .then(() => report(run))
           .catch((error: unknown) => logger.warn({ err: error, runId: run.id }, "could not record a step"));
       };
       let outcome: RunOutcome;

@@ -152,17 +152,31 @@ export interface GitHttpServer {
   close(): Promise<void>;
 }
 
+export type GitHttpAuth =
+  /** The one token accepted, for every repository. */
+  | { readonly root: string; readonly token: string }
+  /**
+   * Decides per request: `password` of the basic credentials (GitHub's user is `x-access-token`) and the
+   * repository path below `root` without `.git` (`owner/name` when repositories live at `root/owner/name.git`).
+   */
+  | { readonly root: string; readonly authorize: (password: string, repo: string) => boolean };
+
 /**
  * Serves the bare repositories under `root` over smart HTTP with `git http-backend` (CGI through a small
  * node:http server on 127.0.0.1), requiring `Authorization: Basic base64("x-access-token:<token>")` like
- * GitHub. Wrong or missing credentials get 401.
+ * GitHub: one fixed `token`, or whatever `authorize` accepts. Wrong or missing credentials get 401.
  */
-export async function serveGitHttp(options: { root: string; token: string }): Promise<GitHttpServer> {
-  const expected = `Basic ${Buffer.from(`x-access-token:${options.token}`).toString("base64")}`;
+export async function serveGitHttp(options: GitHttpAuth): Promise<GitHttpServer> {
+  const authorize =
+    "token" in options
+      ? (password: string) => password === options.token
+      : (password: string, repo: string) => options.authorize(password, repo);
   const requests: GitHttpServer["requests"] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const authorized = req.headers.authorization === expected;
+    const credentials = basicCredentials(req.headers.authorization);
+    const repo = /^\/(.+?)\.git(\/|$)/.exec(decodeURIComponent(url.pathname))?.[1] ?? "";
+    const authorized = credentials?.user === "x-access-token" && authorize(credentials.password, repo);
     requests.push({ method: req.method ?? "GET", path: url.pathname, authorized });
     if (!authorized) {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="test"' });
@@ -233,4 +247,14 @@ export async function serveGitHttp(options: { root: string; token: string }): Pr
         server.close(() => resolve());
       }),
   };
+}
+
+/** `user` and `password` of a `Basic` authorization header, if it is one. */
+function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? "");
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon === -1) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

@@ -1,0 +1,18 @@
+/**
+ * The process-level end-to-end suite: `npm start` in its own process against a fake GitHub Enterprise Server
+ * and a real git remote (see `scenario.ts`). Each case is its own bot process, so they run concurrently:
+ * most of a case is waiting (start-up, steps, GitHub's write throttling), and the suite stays well under a
+ * minute on two cores. The cases live in `*.case.ts`, one per file.
+ */
+import { describe, it } from "vitest";
+import { failingTestSkipsDeploy } from "./failing-test.case.ts";
+import { pullRequestComment } from "./pull-request.case.ts";
+import { pushToMain } from "./push.case.ts";
+import { killAndRestart } from "./restart.case.ts";
+
+describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
+  it("a push to main runs test then deploy: final statuses success, and the run page", pushToMain);
+  it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
+  it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
+  it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
+});
