@@ -19,11 +19,12 @@ import { listPullRequestFiles } from "../github/list-pull-request-files.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
+import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 import { createFrontDoor, type Delivery, type DeliveryResponse } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
-import { type AcceptDeliveryInput, openRunStore, type RunStore } from "../store/run-store.ts";
+import { openRunStore, type RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
 

@@ -6,36 +6,25 @@
 import os from "node:os";
 import { PgBoss } from "pg-boss";
 import type { DeployEvent } from "../events/deploy-event.ts";
+import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
+import { deadWorkerDetail, type WorkerRow } from "../runs/dead-workers.ts";
+import { decideDependents } from "../runs/dependents.ts";
+import {
+  deliveryRow,
+  type NewRunRow,
+  planAcceptance,
+  supersedeWithinBatch,
+} from "../runs/plan-acceptance.ts";
+import { requeuedAfterCrash } from "../runs/requeue-policy.ts";
 import type { RunRecord, RunState, StepState } from "../runs/run.ts";
+import { shortSha } from "../runs/supersede-key.ts";
 import type { Database, Executor, Row, Transaction } from "./database.ts";
-import { deadWorkerDetail, processIsAlive, type WorkerRow } from "./dead-workers.ts";
-import { decideDependents } from "./dependents.ts";
 import { ENVIRONMENT_QUEUE, ensureQueues, PLAIN_QUEUE, queueFor } from "./job-queues.ts";
 import { lastLines } from "./log-lines.ts";
 import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { deliveryRow, type NewRunRow, planAcceptance, supersedeWithinBatch } from "./plan-acceptance.ts";
-import { newRunId, nextJobId, shortSha } from "./run-keys.ts";
-
-export interface AcceptRunInput {
-  readonly pipeline: string;
-  readonly needs: readonly string[];
-  readonly environment: string | null | undefined;
-  readonly stepNames: readonly string[];
-  readonly initialState: "queued" | "awaiting_approval";
-}
-
-export interface AcceptDeliveryInput {
-  readonly deliveryId: string;
-  readonly eventName: string;
-  readonly event: DeployEvent | null;
-  readonly repo: string | null;
-  readonly sha: string | null;
-  readonly outcome: "planned" | "ignored";
-  readonly reason: string | null;
-  /** In plan order; ignored unless `outcome` is `planned` and `event` is set. */
-  readonly runs: readonly AcceptRunInput[];
-}
+import { processIsAlive } from "./process-alive.ts";
+import { newRunId, nextJobId } from "./run-keys.ts";
 
 export interface AcceptResult {
   /** The delivery id was seen before: nothing was recorded or queued; `runs` are the first delivery's. */
@@ -539,7 +528,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
           result.interrupted.push(run.id);
           await settleSteps(tx, run.id, "interrupted");
           await completeJob(boss, tx, run.job_queue, run.job_id);
-          if (run.environment === null) {
+          if (requeuedAfterCrash(run)) {
             const copy = newRunId();
             await tx.query(
               `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state, retry_of)

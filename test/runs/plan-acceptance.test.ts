@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planAcceptance, supersedeWithinBatch } from "../../src/store/plan-acceptance.ts";
+import { planAcceptance, supersedeWithinBatch } from "../../src/runs/plan-acceptance.ts";
 import { delivery, pullRequestEvent, pushEvent, run } from "../queue/fixtures.ts";
 
 const ids = () => {
