@@ -7,11 +7,11 @@
 import { parseDuration } from "../config/duration.ts";
 import type { Config } from "../config/schema.ts";
 import type { LogSink } from "../exec/capture-log.ts";
-import { type PipelineResult, runPipeline, type StepUpdate } from "../exec/run-pipeline.ts";
+import { type PipelineResult, runPipeline } from "../exec/run-pipeline.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { deployBotVars } from "../exec/step-env.ts";
 import type { Workspaces } from "../exec/workspace.ts";
-import type { RunRecord } from "../runs/run.ts";
+import type { RunRecord, StepRecord } from "../runs/run.ts";
 
 export interface ExecuteDeps {
   readonly config: () => Config;
@@ -30,7 +30,7 @@ export interface ExecuteDeps {
 export interface ExecuteContext {
   readonly signal: AbortSignal;
   readonly logs: LogSink;
-  readonly onStep: (update: StepUpdate) => void;
+  readonly onStep: (update: StepRecord) => void;
 }
 
 export interface ExecuteOutcome {
