@@ -4,6 +4,7 @@
  * (`execute-run.ts`). Nothing here throws for an event we decide not to act on: that is an `ignored` result.
  */
 import type { Config } from "../config/schema.ts";
+import type { Delivery } from "../events/delivery.ts";
 import type { ChangedFiles, DeployEvent, PullRequestEvent } from "../events/deploy-event.ts";
 import { isIgnored } from "../events/deploy-event.ts";
 import { normaliseEvent } from "../events/normalise.ts";
@@ -13,12 +14,6 @@ import { planEvent } from "../runs/plan-event.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { startingRuns } from "../runs/starting-runs.ts";
 import type { AcceptResult as AcceptResultOfStore } from "../store/run-store.ts";
-
-export interface Delivery {
-  readonly id: string;
-  readonly name: string;
-  readonly payload: unknown;
-}
 
 /** What the store records for a delivery. */
 export type AcceptInput = AcceptDeliveryInput;
