@@ -6,12 +6,12 @@
  */
 import { parseDuration } from "../config/duration.ts";
 import type { Config } from "../config/schema.ts";
-import type { LogSink } from "../exec/capture-log.ts";
 import { type PipelineResult, runPipeline } from "../exec/run-pipeline.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { deployBotVars } from "../exec/step-env.ts";
 import type { Workspaces } from "../exec/workspace.ts";
-import type { RunRecord, StepRecord } from "../runs/run.ts";
+import type { ExecuteContext } from "../queue/start-worker.ts";
+import type { RunRecord } from "../runs/run.ts";
 
 export interface ExecuteDeps {
   readonly config: () => Config;
@@ -25,12 +25,6 @@ export interface ExecuteDeps {
   readonly serverEnv: NodeJS.ProcessEnv;
   /** The step sandbox decided at start-up (`STEP_SANDBOX`); undefined runs steps without it. */
   readonly sandbox?: StepSandbox | undefined;
-}
-
-export interface ExecuteContext {
-  readonly signal: AbortSignal;
-  readonly logs: LogSink;
-  readonly onStep: (update: StepRecord) => void;
 }
 
 export interface ExecuteOutcome {
