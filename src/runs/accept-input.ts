@@ -9,7 +9,8 @@ export interface AcceptRunInput {
   readonly initialState: "queued" | "awaiting_approval";
 }
 
-export interface AcceptDeliveryInput {
+/** A delivery as recorded: what it was and what became of it. */
+export interface DeliveryFields {
   readonly deliveryId: string;
   readonly eventName: string;
   readonly event: DeployEvent | null;
@@ -17,6 +18,9 @@ export interface AcceptDeliveryInput {
   readonly sha: string | null;
   readonly outcome: "planned" | "ignored";
   readonly reason: string | null;
+}
+
+export interface AcceptDeliveryInput extends DeliveryFields {
   /** In plan order; ignored unless `outcome` is `planned` and `event` is set. */
   readonly runs: readonly AcceptRunInput[];
 }

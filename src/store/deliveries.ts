@@ -1,17 +1,11 @@
 /** The deliveries table read back, and deliveries that run nothing written in bulk. */
 import type { DeployEvent } from "../events/deploy-event.ts";
-import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
+import type { AcceptDeliveryInput, DeliveryFields } from "../runs/accept-input.ts";
 import { deliveryRow } from "../runs/plan-acceptance.ts";
 import type { Executor } from "./database.ts";
 
-export interface DeliveryRecord {
+export interface DeliveryRecord extends Omit<DeliveryFields, "deliveryId"> {
   readonly id: string;
-  readonly eventName: string;
-  readonly event: DeployEvent | null;
-  readonly repo: string | null;
-  readonly sha: string | null;
-  readonly outcome: "planned" | "ignored";
-  readonly reason: string | null;
   readonly receivedAt: Date;
 }
 
