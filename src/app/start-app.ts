@@ -1,6 +1,6 @@
 /**
  * The composition root: builds every part from the environment and the config and wires them together.
- * No decisions live here — the flow is in `src/flow/` (accept-delivery, execute-run, approve-fork).
+ * No decisions live here — the flow is in `src/flow/` (route-delivery, accept-delivery, approve-fork, execute-run).
  * `role: "server"` is `npm start` (webhooks + run pages + a worker); `role: "worker"` only executes runs.
  */
 import type http from "node:http";
@@ -9,21 +9,20 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { Config } from "../config/schema.ts";
-import { PIPELINE_EVENTS } from "../events/webhook-events.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { createWorkspaces } from "../exec/workspace.ts";
-import { acceptDelivery } from "../flow/accept-delivery.ts";
-import { type ApprovalOctokit, approveFork, parseApprovalRequest } from "../flow/approve-fork.ts";
+import type { ApprovalOctokit } from "../flow/approve-fork.ts";
 import { executeRun } from "../flow/execute-run.ts";
-import { listPullRequestFiles } from "../github/list-pull-request-files.ts";
+import { routeDelivery } from "../flow/route-delivery.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
-import { createFrontDoor, type Delivery, type DeliveryResponse } from "../server/front-door.ts";
+import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
+import { createFrontDoor } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
-import { type AcceptDeliveryInput, openRunStore, type RunStore } from "../store/run-store.ts";
+import { openRunStore, type RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
 
@@ -57,9 +56,6 @@ export interface App {
   /** Stops accepting, lets running steps finish up to the grace period, then cancels them and closes. */
   stop(): Promise<void>;
 }
-
-/** Listing a PR's files happens inside the webhook request; past this, the path filter is not applied. */
-const LIST_FILES_TIMEOUT_MS = 4000;
 
 export async function startApp(options: AppOptions): Promise<App> {
   const { env, config, logger } = options;
@@ -150,7 +146,20 @@ export async function startApp(options: AppOptions): Promise<App> {
         dashboardToken: env.dashboardToken,
         secureCookie: env.publicUrl?.startsWith("https:") ?? false,
       }),
-      onDelivery: (delivery) => onDelivery(delivery),
+      onDelivery: (delivery) =>
+        routeDelivery(
+          {
+            config: () => config,
+            record: (input) => accepting.add(input),
+            recordIgnored: (input) => ignoredDeliveries.add(input),
+            report,
+            approveRuns: (repo, pr, sha) => store.approveRuns(repo, pr, sha),
+            approvalOctokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
+            filesOctokitFor: octokitFor,
+            logger,
+          },
+          delivery,
+        ),
     });
     await new Promise<void>((resolve, reject) => {
       server?.once("error", reject);
@@ -160,69 +169,6 @@ export async function startApp(options: AppOptions): Promise<App> {
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     url = `http://${host}:${address.port}`;
     logger.info({ url, webhookPath: env.webhookPath }, "deploy-bot is listening");
-  }
-
-  /** Routes a verified delivery: fork approvals, pipeline events, or a polite "not for me". */
-  async function onDelivery(delivery: Delivery): Promise<DeliveryResponse> {
-    const approval = parseApprovalRequest(delivery.name, delivery.payload);
-    if (approval) {
-      const result = await approveFork(
-        {
-          octokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
-          approveRuns: (repo, pr, sha) => store.approveRuns(repo, pr, sha),
-          report,
-        },
-        approval,
-      );
-      logger.info({ delivery: delivery.id, ...result, runs: undefined }, `fork approval ${result.outcome}`);
-      if (result.outcome === "refused") return { status: 202, body: `approval refused: ${result.reason}\n` };
-      if (delivery.name === "issue_comment")
-        return { status: 202, body: `approved ${result.runs.length} runs\n` };
-    }
-    if (!PIPELINE_EVENTS.has(delivery.name))
-      return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
-    const result = await acceptDelivery(
-      {
-        config: () => config,
-        record: (input) => accepting.add(input),
-        recordIgnored: (input) => ignoredDeliveries.add(input),
-        report,
-        listChangedFiles: async (event) => {
-          if (event.installationId === undefined)
-            return { known: false, reason: "no installation to list files with" };
-          const octokit = await octokitFor(event.installationId);
-          const timeout = new Promise<never>((_, reject) =>
-            setTimeout(() => reject(new Error("timed out")), LIST_FILES_TIMEOUT_MS).unref(),
-          );
-          try {
-            return await Promise.race([
-              listPullRequestFiles(octokit, {
-                owner: event.repo.owner,
-                repo: event.repo.name,
-                pullNumber: event.prNumber,
-              }),
-              timeout,
-            ]);
-          } catch (error) {
-            logger.warn(
-              { delivery: event.deliveryId, err: String(error) },
-              "could not list the pull request's files",
-            );
-            return { known: false, reason: `listing the pull request's files failed: ${String(error)}` };
-          }
-        },
-      },
-      delivery,
-    );
-    logger.info(
-      { delivery: delivery.id, event: delivery.name, ...summary(result) },
-      `delivery ${result.outcome}`,
-    );
-    if (result.outcome === "accepted")
-      return { status: 202, body: `accepted: ${result.runs.length} runs queued\n` };
-    if (result.outcome === "duplicate")
-      return { status: 200, body: "duplicate delivery: already accepted\n" };
-    return { status: 202, body: `ignored: ${result.reason}\n` };
   }
 
   let stopping: Promise<void> | undefined;
@@ -247,10 +193,4 @@ export async function startApp(options: AppOptions): Promise<App> {
       return stopping;
     },
   };
-}
-
-function summary(result: Awaited<ReturnType<typeof acceptDelivery>>): Record<string, unknown> {
-  if (result.outcome === "accepted") return { runs: result.runs.map((run) => `${run.pipeline}:${run.id}`) };
-  if (result.outcome === "ignored") return { reason: result.reason };
-  return {};
 }

@@ -10,8 +10,8 @@ import type { ChangedFiles, DeployEvent } from "../events/deploy-event.ts";
 import { isIgnored } from "../events/deploy-event.ts";
 import { normaliseEvent } from "../events/normalise.ts";
 import { listPullRequestFiles } from "../github/list-pull-request-files.ts";
-import type { Plan } from "../plan/plan.ts";
-import { planEvent } from "../plan/plan-event.ts";
+import type { Plan } from "../runs/plan.ts";
+import { planEvent } from "../runs/plan-event.ts";
 import { defaultConfigPath, parseCommandArgs } from "./args.ts";
 import { usageError } from "./usage.ts";
 

@@ -15,8 +15,9 @@ import { execa } from "execa";
 import { formatDuration, parseDuration } from "../config/duration.ts";
 import { formatConfigError, loadConfig } from "../config/load-config.ts";
 import { consoleLogSink } from "../exec/capture-log.ts";
-import { runPipeline, type StepUpdate } from "../exec/run-pipeline.ts";
+import { runPipeline } from "../exec/run-pipeline.ts";
 import { parseSandboxMode, setUpStepSandbox } from "../exec/sandbox.ts";
+import type { StepRecord } from "../runs/run.ts";
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
@@ -57,7 +58,7 @@ export async function localVars(
 }
 
 /** The summary printed after the run: one row per step with its state and duration. */
-export function summaryTable(steps: readonly StepUpdate[]): string {
+export function summaryTable(steps: readonly StepRecord[]): string {
   const rows = steps.map((s) => [
     s.name,
     s.state,

@@ -2,6 +2,7 @@
  * Small readers for untrusted webhook JSON. They throw `MalformedPayload`, which the `normalise-*` functions
  * catch at their boundary and turn into `Ignored("malformed payload: …")`: garbage never crashes the bot.
  */
+import { isCommitSha } from "./commit-sha.ts";
 import type { RepoRef } from "./deploy-event.ts";
 
 export class MalformedPayload extends Error {}
@@ -53,12 +54,10 @@ export function arr<T = Json>(parent: Json, key: Key<T>, path: string): unknown[
   return value;
 }
 
-const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
-
 /** A full commit SHA (SHA-1, or SHA-256 repositories). */
 export function sha<T = Json>(parent: Json, key: Key<T>, path: string): string {
   const value = str(parent, key as string, path);
-  if (!SHA.test(value)) throw new MalformedPayload(`${path} is not a commit SHA`);
+  if (!isCommitSha(value)) throw new MalformedPayload(`${path} is not a commit SHA`);
   return value;
 }
 

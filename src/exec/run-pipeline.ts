@@ -6,7 +6,7 @@
 
 import { formatDuration, parseDuration } from "../config/duration.ts";
 import type { PipelineConfig } from "../config/schema.ts";
-import type { StepState } from "../runs/run.ts";
+import type { StepRecord, StepState } from "../runs/run.ts";
 import { createLogCapture, type LogSink } from "./capture-log.ts";
 import { maskText } from "./mask-secrets.ts";
 import { resolveWorkdir } from "./resolve-workdir.ts";
@@ -15,20 +15,11 @@ import type { StepSandbox } from "./sandbox.ts";
 import { findOnPath, stepCommand } from "./step-command.ts";
 import { buildStepEnv } from "./step-env.ts";
 
-export interface StepUpdate {
-  readonly index: number;
-  readonly name: string;
-  readonly state: StepState;
-  readonly exitCode: number | null;
-  readonly startedAt: Date | null;
-  readonly finishedAt: Date | null;
-}
-
 export type PipelineState = "passed" | "failed" | "timed_out" | "cancelled" | "error";
 
 export interface PipelineResult {
   readonly state: PipelineState;
-  readonly steps: StepUpdate[];
+  readonly steps: StepRecord[];
   readonly durationMs: number;
   /** Why, in words, without secrets: `Unit tests exited with 1`, `Timed out: Deploy after 10m`, `Passed`. */
   readonly detail: string;
@@ -50,7 +41,7 @@ export interface RunPipelineOptions {
   readonly defaultTimeoutMs: number;
   readonly signal?: AbortSignal;
   readonly logs: LogSink;
-  readonly onStep?: (update: StepUpdate) => void;
+  readonly onStep?: (update: StepRecord) => void;
   /** Between SIGTERM and SIGKILL; default 5 s. */
   readonly killGraceMs?: number;
   /** Only for the local CLI (`--env-from-server`): the caller's whole environment, lowest precedence. */
@@ -71,7 +62,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const pipelineTimeoutMs = pipeline.timeout ? parseDuration(pipeline.timeout) : options.defaultTimeoutMs;
   const deadline = startedAt + pipelineTimeoutMs;
   const mask = { secrets: Object.values(options.secrets), tokens: options.tokens ?? [] };
-  const steps: StepUpdate[] = pipeline.steps.map((step, index) => ({
+  const steps: StepRecord[] = pipeline.steps.map((step, index) => ({
     index,
     name: step.name,
     state: "pending",
@@ -79,7 +70,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     startedAt: null,
     finishedAt: null,
   }));
-  const update = (next: StepUpdate): void => {
+  const update = (next: StepRecord): void => {
     steps[next.index] = next;
     options.onStep?.(next);
   };

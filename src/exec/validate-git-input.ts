@@ -2,10 +2,11 @@
  * Checks on every value from a webhook payload before it goes near git. Pure functions returning a reason
  * (or null when fine) so callers can turn them into typed errors and tests can cover them without git.
  */
+import { isCommitSha } from "../events/commit-sha.ts";
 
-/** A full 40-hex commit id; abbreviations and expressions (`HEAD~1`, `main`) are refused. */
+/** A full commit id (40 or 64 hex); abbreviations and expressions (`HEAD~1`, `main`) are refused. */
 export function shaProblem(sha: string): string | null {
-  return /^[0-9a-f]{40}$/.test(sha) ? null : "the commit id must be 40 lowercase hex characters";
+  return isCommitSha(sha) ? null : "the commit id must be 40 or 64 lowercase hex characters";
 }
 
 /**

@@ -4,27 +4,19 @@
  * (`execute-run.ts`). Nothing here throws for an event we decide not to act on: that is an `ignored` result.
  */
 import type { Config } from "../config/schema.ts";
+import type { Delivery } from "../events/delivery.ts";
 import type { ChangedFiles, DeployEvent, PullRequestEvent } from "../events/deploy-event.ts";
 import { isIgnored } from "../events/deploy-event.ts";
 import { normaliseEvent } from "../events/normalise.ts";
-import type { Plan, PlannedRun } from "../plan/plan.ts";
-import { planEvent } from "../plan/plan-event.ts";
+import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
+import type { Plan } from "../runs/plan.ts";
+import { planEvent } from "../runs/plan-event.ts";
 import type { RunRecord } from "../runs/run.ts";
-import type {
-  AcceptDeliveryInput,
-  AcceptResult as AcceptResultOfStore,
-  AcceptRunInput,
-} from "../store/run-store.ts";
+import { startingRuns } from "../runs/starting-runs.ts";
+import type { AcceptResult as AcceptResultOfStore } from "../store/run-store.ts";
 
-export interface Delivery {
-  readonly id: string;
-  readonly name: string;
-  readonly payload: unknown;
-}
-
-/** What the store records for a delivery, and for each of its runs (the store's own input types). */
+/** What the store records for a delivery. */
 export type AcceptInput = AcceptDeliveryInput;
-export type NewRun = AcceptRunInput;
 
 /** The side effects the webhook half needs; `main.ts` passes the real ones, tests pass their own. */
 export interface AcceptDeps {
@@ -105,20 +97,6 @@ async function planWithChangedFiles(
     throw new Error(`changed files still unknown for rules: ${plan.rules.join(", ")}`);
   }
   return { event: current, plan };
-}
-
-function startingRuns(config: Config, plan: Plan, event: DeployEvent): NewRun[] {
-  return plan.runs
-    .filter((run) => !(event.fork && run.forks === "never"))
-    .map((run: PlannedRun) => ({
-      pipeline: run.pipeline,
-      needs: run.needs.filter((need) =>
-        plan.runs.some((other) => other.pipeline === need && !(event.fork && other.forks === "never")),
-      ),
-      environment: run.environment ?? null,
-      stepNames: config.pipelines[run.pipeline]?.steps.map((step) => step.name) ?? [],
-      initialState: event.fork && run.forks === "approve" ? "awaiting_approval" : "queued",
-    }));
 }
 
 function noRuleMatched(plan: Plan): string {

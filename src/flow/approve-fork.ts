@@ -4,11 +4,9 @@
  * commenting `/deploy-bot approve`. The permission is checked through the API — never trusted from the
  * payload — and the approval covers only that SHA: a new push creates new runs that wait again.
  */
+import { APPROVAL_COMMAND, APPROVAL_LABEL } from "../events/approval.ts";
 import { int, MalformedPayload, obj, optionalObj, sha, str } from "../events/normalise-fields.ts";
 import type { RunRecord } from "../runs/run.ts";
-
-export const APPROVAL_LABEL = "deploy-bot:approved";
-export const APPROVAL_COMMAND = "/deploy-bot approve";
 
 export interface ApprovalRequest {
   readonly owner: string;

@@ -6,11 +6,11 @@
  */
 import { parseDuration } from "../config/duration.ts";
 import type { Config } from "../config/schema.ts";
-import type { LogSink } from "../exec/capture-log.ts";
-import { type PipelineResult, runPipeline, type StepUpdate } from "../exec/run-pipeline.ts";
+import { type PipelineResult, runPipeline } from "../exec/run-pipeline.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { deployBotVars } from "../exec/step-env.ts";
 import type { Workspaces } from "../exec/workspace.ts";
+import type { ExecuteContext } from "../queue/start-worker.ts";
 import type { RunRecord } from "../runs/run.ts";
 
 export interface ExecuteDeps {
@@ -25,12 +25,6 @@ export interface ExecuteDeps {
   readonly serverEnv: NodeJS.ProcessEnv;
   /** The step sandbox decided at start-up (`STEP_SANDBOX`); undefined runs steps without it. */
   readonly sandbox?: StepSandbox | undefined;
-}
-
-export interface ExecuteContext {
-  readonly signal: AbortSignal;
-  readonly logs: LogSink;
-  readonly onStep: (update: StepUpdate) => void;
 }
 
 export interface ExecuteOutcome {

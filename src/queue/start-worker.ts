@@ -4,10 +4,10 @@
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import type { RunRecord } from "../runs/run.ts";
+import type { RunRecord, StepUpdate } from "../runs/run.ts";
 import type { LogSink, LogSinkOptions } from "../store/log-sink.ts";
 import { type Logger, silentLogger } from "../store/logger.ts";
-import type { FinishResult, RecoveryResult, RunOutcome, RunStore, StepUpdate } from "../store/run-store.ts";
+import type { FinishResult, RecoveryResult, RunOutcome, RunStore } from "../store/run-store.ts";
 
 export const SHUTDOWN_DETAIL = "Cancelled: the worker shut down";
 

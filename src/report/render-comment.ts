@@ -4,6 +4,7 @@
  * Markdown), put in a code span / fenced block (shown literally), or HTML-escaped (inside `<summary>`).
  */
 import { formatDuration } from "../config/duration.ts";
+import { APPROVAL_COMMAND, APPROVAL_LABEL } from "../events/approval.ts";
 import type { PullRequestEvent } from "../events/deploy-event.ts";
 import type { RunRecord, RunState, StepRecord } from "../runs/run.ts";
 import { escapeHtml } from "./escape-html.ts";
@@ -19,7 +20,7 @@ export const COMMENT_MAX_CHARS = 65_536;
 /** Lines of log shown per failed run, before shrinking for size. */
 export const TAIL_LINES = 30;
 
-export const DEFAULT_APPROVAL = { command: "/deploy-bot approve", label: "deploy-bot:approved" } as const;
+export const DEFAULT_APPROVAL = { command: APPROVAL_COMMAND, label: APPROVAL_LABEL } as const;
 
 export interface CommentInput {
   readonly event: PullRequestEvent;

@@ -52,6 +52,13 @@ export interface StepRecord {
   readonly finishedAt: Date | null;
 }
 
+/** A change of one step's state, as the runner reports it and the store records it. */
+export interface StepUpdate {
+  readonly index: number;
+  readonly state: StepState;
+  readonly exitCode?: number | null;
+}
+
 export interface RunRecord {
   /** Unguessable (128 random bits, base64url): it is the capability to read the run page. */
   readonly id: string;

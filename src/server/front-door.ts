@@ -1,24 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { DeliveryResponse, VerifiedDelivery } from "../events/delivery.ts";
 import { readBoundedBody } from "./read-bounded-body.ts";
 import { createRejectionLog, type RejectionReason } from "./rejection-log.ts";
 import { verifySignature } from "./verify-signature.ts";
-
-/** A webhook delivery whose signature has been verified and whose body parsed as JSON. */
-export interface Delivery {
-  /** `X-GitHub-Delivery` */
-  readonly id: string;
-  /** `X-GitHub-Event` */
-  readonly name: string;
-  readonly payload: unknown;
-  /** The exact bytes the signature covers. */
-  readonly rawBody: Buffer;
-}
-
-/** What to answer GitHub with; the status is the ack (2xx) or the refusal. */
-export interface DeliveryResponse {
-  readonly status: number;
-  readonly body: string;
-}
 
 export interface FrontDoorLogger {
   info(obj: object, msg: string): void;
@@ -37,7 +21,7 @@ export interface FrontDoorOptions {
   /** Largest accepted body; default 25 MB (GitHub's own cap on payloads). */
   readonly maxBodyBytes?: number;
   /** Called only for verified, parsed deliveries; its answer is sent as is. */
-  readonly onDelivery: (delivery: Delivery) => Promise<DeliveryResponse>;
+  readonly onDelivery: (delivery: VerifiedDelivery) => Promise<DeliveryResponse>;
   readonly routes?: ExtraRoutes;
   readonly logger: FrontDoorLogger;
   /** `GET /ping` answers `PONG` only once this is true; default always ready. */

@@ -3,7 +3,7 @@
  * (pushes to other branches, PR labels, …), and a commit each would make the store the front door's
  * bottleneck. They are buffered and written together every `intervalMs` or `maxBatch` deliveries.
  */
-import type { AcceptDeliveryInput } from "./run-store.ts";
+import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 
 export interface IgnoredDeliveryBatcher {
   add(input: AcceptDeliveryInput): void;

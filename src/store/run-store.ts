@@ -4,38 +4,25 @@
  * acknowledged that is not durable and nothing is queued that is not recorded.
  */
 import os from "node:os";
-import { PgBoss } from "pg-boss";
-import type { DeployEvent } from "../events/deploy-event.ts";
-import type { RunRecord, RunState, StepState } from "../runs/run.ts";
-import type { Database, Executor, Row, Transaction } from "./database.ts";
-import { deadWorkerDetail, processIsAlive, type WorkerRow } from "./dead-workers.ts";
-import { decideDependents } from "./dependents.ts";
-import { ENVIRONMENT_QUEUE, ensureQueues, PLAIN_QUEUE, queueFor } from "./job-queues.ts";
-import { lastLines } from "./log-lines.ts";
-import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
+import { ENVIRONMENT_QUEUE, PLAIN_QUEUE } from "../queue/job-queues.ts";
+import { openRunJobs } from "../queue/run-jobs.ts";
+import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
+import { deadWorkerDetail, type WorkerRow } from "../runs/dead-workers.ts";
+import { decideDependents } from "../runs/dependents.ts";
+import { type NewRunRow, planAcceptance, supersedeWithinBatch } from "../runs/plan-acceptance.ts";
+import { requeuedAfterCrash } from "../runs/requeue-policy.ts";
+import type { RunRecord, RunState } from "../runs/run.ts";
+import { shortSha } from "../runs/supersede-key.ts";
+import type { Database, Transaction } from "./database.ts";
+import { type DeliveryRecords, deliveryRecords } from "./deliveries.ts";
+import { loadRuns } from "./load-runs.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { deliveryRow, type NewRunRow, planAcceptance, supersedeWithinBatch } from "./plan-acceptance.ts";
-import { newRunId, nextJobId, shortSha } from "./run-keys.ts";
-
-export interface AcceptRunInput {
-  readonly pipeline: string;
-  readonly needs: readonly string[];
-  readonly environment: string | null | undefined;
-  readonly stepNames: readonly string[];
-  readonly initialState: "queued" | "awaiting_approval";
-}
-
-export interface AcceptDeliveryInput {
-  readonly deliveryId: string;
-  readonly eventName: string;
-  readonly event: DeployEvent | null;
-  readonly repo: string | null;
-  readonly sha: string | null;
-  readonly outcome: "planned" | "ignored";
-  readonly reason: string | null;
-  /** In plan order; ignored unless `outcome` is `planned` and `event` is set. */
-  readonly runs: readonly AcceptRunInput[];
-}
+import { processIsAlive } from "./process-alive.ts";
+import { type PruneResult, pruneFinished, type RetentionOptions } from "./retention.ts";
+import { newRunId } from "./run-keys.ts";
+import { type RunLogs, runLogs } from "./run-logs.ts";
+import { settleSteps, settleStepsOf } from "./settle-steps.ts";
+import { type WorkerRegistry, workerRegistry } from "./workers.ts";
 
 export interface AcceptResult {
   /** The delivery id was seen before: nothing was recorded or queued; `runs` are the first delivery's. */
@@ -45,23 +32,6 @@ export interface AcceptResult {
   readonly superseded: RunRecord[];
   /** Runs of older deliveries that can no longer start because a run they needed was superseded. */
   readonly skipped: RunRecord[];
-}
-
-export interface DeliveryRecord {
-  readonly id: string;
-  readonly eventName: string;
-  readonly event: DeployEvent | null;
-  readonly repo: string | null;
-  readonly sha: string | null;
-  readonly outcome: "planned" | "ignored";
-  readonly reason: string | null;
-  readonly receivedAt: Date;
-}
-
-export interface StepUpdate {
-  readonly index: number;
-  readonly state: StepState;
-  readonly exitCode?: number | null;
 }
 
 export interface RunOutcome {
@@ -89,38 +59,20 @@ export interface RecoveryOptions {
   readonly startingUp: boolean;
 }
 
-export interface PruneResult {
-  readonly runs: number;
-  readonly deliveries: number;
-}
-
-export interface RunStore {
+/** Everything the app and the worker need from storage; each consumer may depend on one of its parts. */
+export interface RunStore extends RunLogs, WorkerRegistry, DeliveryRecords {
   readonly db: Database;
   acceptDelivery(input: AcceptDeliveryInput): Promise<AcceptResult>;
   /** Accepts several deliveries in one transaction, with the same result as one after another. */
   acceptDeliveries(inputs: readonly AcceptDeliveryInput[]): Promise<AcceptResult[]>;
-  /**
-   * Records deliveries that run nothing, many in one statement (see `batchIgnoredDeliveries`). They are acknowledged
-   * before this commits: losing one loses no work, and the hot path stays free of a commit per delivery.
-   */
-  recordIgnoredDeliveries(inputs: readonly AcceptDeliveryInput[]): Promise<void>;
   getRun(id: string): Promise<RunRecord | null>;
   runsForDelivery(deliveryId: string): Promise<RunRecord[]>;
-  getDelivery(id: string): Promise<DeliveryRecord | null>;
-  readLog(runId: string, stepIndex?: number): Promise<string>;
-  logTail(runId: string, stepIndex: number, lines: number): Promise<string>;
-  appendLog(runId: string, stepIndex: number, text: string): Promise<void>;
-  createRunLogSink(runId: string, options?: LogSinkOptions): RunLogSink;
-  updateStep(runId: string, update: StepUpdate): Promise<void>;
   approveRuns(repo: string, prNumber: number, sha: string): Promise<RunRecord[]>;
   /** Takes up to `max` ready jobs and marks their runs `running` on `workerId`, atomically. */
   claimRuns(workerId: string, max: number): Promise<{ runs: RunRecord[]; jobsTaken: number }>;
   finishRun(runId: string, outcome: RunOutcome): Promise<FinishResult>;
-  registerWorker(workerId: string): Promise<void>;
-  heartbeat(workerId: string): Promise<void>;
-  markWorkerStopped(workerId: string): Promise<void>;
   recoverRuns(options: RecoveryOptions): Promise<RecoveryResult>;
-  pruneFinished(options: { olderThanDays: number; keepRuns: number }): Promise<PruneResult>;
+  pruneFinished(options: RetentionOptions): Promise<PruneResult>;
   /** Called after a commit that queued jobs, so a worker in this process can fetch without waiting. */
   onEnqueued(listener: () => void): () => void;
   /** Stops pg-boss; the caller still closes the database. */
@@ -134,52 +86,13 @@ export interface RunStoreOptions {
 /** Starts pg-boss on `db`, creates the queues, and returns the store. */
 export async function openRunStore(db: Database, options: RunStoreOptions = {}): Promise<RunStore> {
   const logger = options.logger ?? silentLogger;
-  const boss = new PgBoss({ ...db.bossOptions(), schedule: false });
-  boss.on("error", (error) => logger.error({ err: error }, "pg-boss error"));
-  await boss.start();
-  await ensureQueues(boss);
+  const jobs = await openRunJobs(db, logger);
+  const enqueueRuns = jobs.enqueue;
   const listeners = new Set<() => void>();
   const notifyEnqueued = () => {
     for (const listener of listeners) listener();
   };
   const host = os.hostname();
-
-  /**
-   * Queues runs, in the order given, with one pg-boss insert per queue. Job ids come from a monotonic
-   * generator: jobs inserted in one transaction share `created_on`, and the environment queue breaks that
-   * tie by id, so monotonic ids keep deploys to one environment in arrival order.
-   */
-  const enqueueRuns = async (
-    tx: Transaction,
-    runs: readonly { id: string; environment: string | null }[],
-  ): Promise<void> => {
-    if (runs.length === 0) return;
-    // Each run's job id is fixed before the insert, so runs and jobs are paired without reading back.
-    const assigned = runs.map((run) => ({
-      id: run.id,
-      job_queue: queueFor(run.environment),
-      job_id: nextJobId(),
-    }));
-    for (const queue of [ENVIRONMENT_QUEUE, PLAIN_QUEUE]) {
-      const jobs = runs.flatMap((run, index) =>
-        assigned[index]!.job_queue === queue
-          ? [
-              {
-                id: assigned[index]!.job_id,
-                data: { runId: run.id },
-                ...(run.environment === null ? {} : { singletonKey: run.environment }),
-              },
-            ]
-          : [],
-      );
-      if (jobs.length > 0) await boss.insert(queue, jobs, { db: tx.bossDb });
-    }
-    await tx.query(
-      `UPDATE runs SET job_queue = x.job_queue, job_id = x.job_id
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, job_queue text, job_id text) WHERE runs.id = x.id`,
-      [JSON.stringify(assigned)],
-    );
-  };
 
   /** Ends waiting runs (skipped, superseded) and their steps, in two statements whatever their number. */
   const endWaitingRuns = async (
@@ -443,9 +356,9 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       for (const queue of [ENVIRONMENT_QUEUE, PLAIN_QUEUE]) {
         const room = max - ids.length;
         if (room <= 0) break;
-        const jobs = await fetchInSavepoint(boss, tx, queue, room);
-        jobsTaken += jobs.length;
-        for (const job of jobs) {
+        const fetched = await jobs.fetch(tx, queue, room);
+        jobsTaken += fetched.length;
+        for (const job of fetched) {
           const rows = await tx.query(
             `UPDATE runs SET state = 'running', worker_id = $2, started_at = now()
              WHERE id = $1 AND state = 'queued' RETURNING id`,
@@ -453,7 +366,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
           );
           if (rows.length > 0) ids.push(job.data.runId);
           // Superseded (or otherwise ended) while it waited: the job is done, releasing its environment.
-          else await boss.complete(queue, job.id, null, { db: tx.bossDb });
+          else await jobs.complete(tx, queue, job.id);
         }
       }
       return ids;
@@ -471,7 +384,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       const row = rows[0];
       if (!row) return null;
       await settleSteps(tx, runId, outcome.state);
-      await completeJob(boss, tx, row.job_queue, row.job_id);
+      await jobs.complete(tx, row.job_queue, row.job_id);
       const dependents = await settleDependents(tx, [row.delivery_id]);
       return { deliveryId: row.delivery_id, dependents };
     });
@@ -538,8 +451,8 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
         for (const run of ended) {
           result.interrupted.push(run.id);
           await settleSteps(tx, run.id, "interrupted");
-          await completeJob(boss, tx, run.job_queue, run.job_id);
-          if (run.environment === null) {
+          await jobs.complete(tx, run.job_queue, run.job_id);
+          if (requeuedAfterCrash(run)) {
             const copy = newRunId();
             await tx.query(
               `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state, retry_of)
@@ -577,83 +490,12 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     };
   };
 
-  const recordIgnoredDeliveries = async (inputs: readonly AcceptDeliveryInput[]): Promise<void> => {
-    if (inputs.length === 0) return;
-    await db.query(
-      `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
-       SELECT id, event_name, event, repo, sha, 'ignored', reason
-       FROM jsonb_to_recordset($1::jsonb)
-         AS x(id text, event_name text, event jsonb, repo text, sha text, reason text)
-       ON CONFLICT (id) DO NOTHING`,
-      [JSON.stringify(inputs.map(deliveryRow))],
-    );
-  };
-
   return {
     db,
     acceptDeliveries,
     acceptDelivery,
-    recordIgnoredDeliveries,
     getRun,
     runsForDelivery,
-    async getDelivery(id) {
-      const rows = await db.query<{
-        id: string;
-        event_name: string;
-        event: DeployEvent | null;
-        repo: string | null;
-        sha: string | null;
-        outcome: "planned" | "ignored";
-        reason: string | null;
-        received_at: Date;
-      }>("SELECT * FROM deliveries WHERE id = $1", [id]);
-      const row = rows[0];
-      if (!row) return null;
-      return {
-        id: row.id,
-        eventName: row.event_name,
-        event: row.event,
-        repo: row.repo,
-        sha: row.sha,
-        outcome: row.outcome,
-        reason: row.reason,
-        receivedAt: new Date(row.received_at),
-      };
-    },
-    readLog: (runId, stepIndex) => readLog(db, runId, stepIndex),
-    async logTail(runId, stepIndex, lines) {
-      return lastLines(await readLog(db, runId, stepIndex), lines);
-    },
-    async appendLog(runId, stepIndex, text) {
-      await db.query("INSERT INTO logs (run_id, step_index, text) VALUES ($1, $2, $3)", [
-        runId,
-        stepIndex,
-        text,
-      ]);
-    },
-    createRunLogSink(runId, sinkOptions) {
-      return createRunLogSink(
-        async (id, stepIndex, text) => {
-          await db.query("INSERT INTO logs (run_id, step_index, text) VALUES ($1, $2, $3)", [
-            id,
-            stepIndex,
-            text,
-          ]);
-        },
-        runId,
-        { logger, ...sinkOptions },
-      );
-    },
-    async updateStep(runId, update) {
-      await db.query(
-        `UPDATE steps SET state = $3::text,
-           exit_code = COALESCE($4::integer, exit_code),
-           started_at = CASE WHEN $3::text = 'pending' THEN started_at ELSE COALESCE(started_at, now()) END,
-           finished_at = CASE WHEN $3::text IN ('pending', 'running') THEN NULL ELSE now() END
-         WHERE run_id = $1 AND idx = $2`,
-        [runId, update.index, update.state, update.exitCode ?? null],
-      );
-    },
     async approveRuns(repo, prNumber, sha) {
       const approved = await db.transaction(async (tx) => {
         const rows = await tx.query<{ id: string; environment: string | null; needs: string[]; seq: string }>(
@@ -674,180 +516,18 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     },
     claimRuns,
     finishRun,
-    async registerWorker(workerId) {
-      await db.query(
-        `INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET host = $2, pid = $3, started_at = now(), heartbeat_at = now(), stopped_at = NULL`,
-        [workerId, host, process.pid],
-      );
-    },
-    async heartbeat(workerId) {
-      await db.query("UPDATE workers SET heartbeat_at = now() WHERE id = $1", [workerId]);
-    },
-    async markWorkerStopped(workerId) {
-      await db.query("UPDATE workers SET stopped_at = now() WHERE id = $1", [workerId]);
-    },
+    ...workerRegistry(db, host),
+    ...runLogs(db, logger),
+    ...deliveryRecords(db),
+    pruneFinished: (retention) => pruneFinished(db, retention),
     recoverRuns,
-    async pruneFinished({ olderThanDays, keepRuns }) {
-      const runs = await db.query(
-        `DELETE FROM runs WHERE finished_at IS NOT NULL AND (
-           finished_at < now() - make_interval(days => $1::integer)
-           OR id NOT IN (SELECT id FROM runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, seq DESC LIMIT $2)
-         ) RETURNING id`,
-        [olderThanDays, keepRuns],
-      );
-      const deliveries = await db.query(
-        `DELETE FROM deliveries d WHERE received_at < now() - make_interval(days => $1::integer)
-           AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.delivery_id = d.id) RETURNING id`,
-        [olderThanDays],
-      );
-      return { runs: runs.length, deliveries: deliveries.length };
-    },
     onEnqueued(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async close() {
       listeners.clear();
-      await boss.stop({ graceful: false, close: db.kind === "postgres", timeout: 5000 });
+      await jobs.stop();
     },
   };
-}
-
-/**
- * A fetch on a key_strict_fifo queue can lose a race for a key to another worker (a unique violation
- * pg-boss reports as "nothing fetched"); on PostgreSQL that error would abort our whole transaction, so
- * each fetch runs in a savepoint that is rolled back when any of its statements failed.
- */
-async function fetchInSavepoint(
-  boss: PgBoss,
-  tx: Transaction,
-  queue: string,
-  batchSize: number,
-): Promise<{ id: string; data: { runId: string } }[]> {
-  let failed = false;
-  const guarded = {
-    async executeSql(text: string, values?: unknown[]) {
-      try {
-        return await tx.bossDb.executeSql(text, values);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    },
-  };
-  await tx.query("SAVEPOINT deploybot_fetch");
-  const jobs = await boss
-    .fetch<{ runId: string }>(queue, { batchSize, db: guarded })
-    .catch((error: unknown) => {
-      failed = true;
-      throw error;
-    });
-  if (failed) {
-    await tx.query("ROLLBACK TO SAVEPOINT deploybot_fetch");
-    return [];
-  }
-  await tx.query("RELEASE SAVEPOINT deploybot_fetch");
-  return jobs;
-}
-
-async function completeJob(boss: PgBoss, tx: Transaction, queue: string | null, jobId: string | null) {
-  if (queue && jobId) await boss.complete(queue, jobId, null, { db: tx.bossDb });
-}
-
-/** A finished run leaves no step `running` or `pending`. */
-function settleSteps(tx: Transaction, runId: string, runState: RunState): Promise<void> {
-  return settleStepsOf(tx, [runId], runState);
-}
-
-/** Settles the steps of many runs ending in the same state, in one statement. */
-async function settleStepsOf(tx: Transaction, runIds: readonly string[], runState: RunState): Promise<void> {
-  if (runIds.length === 0) return;
-  const interruptedAs = runState === "timed_out" ? "timed_out" : runState === "error" ? "error" : "cancelled";
-  await tx.query(
-    `UPDATE steps SET state = CASE WHEN state = 'running' THEN $2 ELSE 'skipped' END,
-       finished_at = CASE WHEN state = 'running' THEN now() ELSE finished_at END
-     WHERE run_id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND state IN ('running', 'pending')`,
-    [JSON.stringify(runIds), interruptedAs],
-  );
-}
-
-async function readLog(db: Executor, runId: string, stepIndex?: number): Promise<string> {
-  const rows = await db.query<{ text: string }>(
-    "SELECT text FROM logs WHERE run_id = $1 AND ($2::integer IS NULL OR step_index = $2::integer) ORDER BY seq",
-    [runId, stepIndex ?? null],
-  );
-  return rows.map((row) => row.text).join("");
-}
-
-interface RunRow extends Row {
-  id: string;
-  delivery_id: string;
-  pipeline: string;
-  environment: string | null;
-  needs: string[];
-  state: RunState;
-  detail: string | null;
-  event: DeployEvent;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-interface StepRow extends Row {
-  run_id: string;
-  idx: number;
-  name: string;
-  state: StepState;
-  exit_code: number | null;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
-
-/** Reads runs (with their event and steps) in the order of `ids`. */
-async function loadRuns(db: Executor, ids: readonly string[]): Promise<RunRecord[]> {
-  if (ids.length === 0) return [];
-  const list = JSON.stringify(ids);
-  const runRows = await db.query<RunRow>(
-    `SELECT r.id, r.delivery_id, r.pipeline, r.environment, r.needs, r.state, r.detail, d.event,
-            r.created_at, r.started_at, r.finished_at
-     FROM runs r JOIN deliveries d ON d.id = r.delivery_id
-     WHERE r.id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
-    [list],
-  );
-  const stepRows = await db.query<StepRow>(
-    "SELECT * FROM steps WHERE run_id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY run_id, idx",
-    [list],
-  );
-  const byId = new Map(runRows.map((row) => [row.id, row]));
-  return ids.flatMap((id) => {
-    const row = byId.get(id);
-    if (!row) return [];
-    const record: RunRecord = {
-      id: row.id,
-      deliveryId: row.delivery_id,
-      pipeline: row.pipeline,
-      environment: row.environment,
-      needs: row.needs,
-      state: row.state,
-      detail: row.detail,
-      event: row.event,
-      steps: stepRows
-        .filter((step) => step.run_id === id)
-        .map((step) => ({
-          index: step.idx,
-          name: step.name,
-          state: step.state,
-          exitCode: step.exit_code,
-          startedAt: toDate(step.started_at),
-          finishedAt: toDate(step.finished_at),
-        })),
-      createdAt: new Date(row.created_at),
-      startedAt: toDate(row.started_at),
-      finishedAt: toDate(row.finished_at),
-    };
-    return [record];
-  });
 }

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../src/config/schema.ts";
 import { memoryLogSink } from "../../src/exec/capture-log.ts";
 import { liveGroupMembers } from "../../src/exec/process-group.ts";
-import { runPipeline, type StepUpdate } from "../../src/exec/run-pipeline.ts";
+import { runPipeline } from "../../src/exec/run-pipeline.ts";
+import type { StepRecord } from "../../src/runs/run.ts";
 import { makeTempDir, removeTempDirs } from "../helpers/git-remote.ts";
 
 afterAll(removeTempDirs);
@@ -39,7 +40,7 @@ async function run(
 ) {
   const cwd = await makeTempDir("deploy-bot-run-");
   const logs = memoryLogSink();
-  const updates: StepUpdate[] = [];
+  const updates: StepRecord[] = [];
   const result = await runPipeline({
     name: "test",
     pipeline: p,

@@ -1,6 +1,6 @@
 /** Shared builders for store and queue tests. */
 import type { DeployEvent, PullRequestEvent, PushEvent } from "../../src/events/deploy-event.ts";
-import type { AcceptDeliveryInput, AcceptRunInput } from "../../src/store/run-store.ts";
+import type { AcceptDeliveryInput, AcceptRunInput } from "../../src/runs/accept-input.ts";
 
 let counter = 0;
 

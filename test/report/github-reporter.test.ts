@@ -60,7 +60,8 @@ function deps(
 ): ReporterDeps {
   return {
     octokitFor: async (id) => {
-      expect(id).toBe(42);
+      // Recorded, not asserted here: the reporter would catch a throw as a transient failure.
+      installationIds.push(id);
       return octokit;
     },
     runsForDelivery: (id) => s.runsForDelivery(id),
@@ -93,10 +94,16 @@ const status = (pipeline: string, state: string, description: string, id: string
   target_url: `https://bot.example.com/runs/${id}`,
 });
 
+/** Installation ids the reporter asked a client for, in this test. */
+let installationIds: number[] = [];
+
 beforeEach(() => {
+  installationIds = [];
   nock.disableNetConnect();
 });
 afterEach(() => {
+  // Every client is the event's installation's (42 in the fixtures).
+  expect(installationIds.filter((id) => id !== 42)).toEqual([]);
   nock.cleanAll();
   nock.enableNetConnect();
 });

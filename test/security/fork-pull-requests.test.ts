@@ -6,15 +6,10 @@
  */
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { APPROVAL_COMMAND, APPROVAL_LABEL } from "../../src/events/approval.ts";
 import { isIgnored } from "../../src/events/deploy-event.ts";
 import { normaliseEvent } from "../../src/events/normalise.ts";
-import {
-  APPROVAL_COMMAND,
-  APPROVAL_LABEL,
-  type ApproveDeps,
-  approveFork,
-  parseApprovalRequest,
-} from "../../src/flow/approve-fork.ts";
+import { type ApproveDeps, approveFork, parseApprovalRequest } from "../../src/flow/approve-fork.ts";
 import type { RunRecord } from "../../src/runs/run.ts";
 import { fixture } from "../fixtures/fixtures.ts";
 import {

@@ -137,8 +137,11 @@ describe("refs and values that look like options", () => {
       { fetchRef: `--upload-pack=touch ${marker}`, why: "the ref must start with refs/" },
       { fetchRef: `refs/heads/--upload-pack=touch\${IFS}${marker}`, why: "a ref component starts with -" },
       { fetchRef: "refs/heads/-x", why: "a ref component starts with -" },
-      { sha: `--upload-pack=touch ${marker}`, why: "the commit id must be 40 lowercase hex characters" },
-      { sha: "-".repeat(40), why: "the commit id must be 40 lowercase hex characters" },
+      {
+        sha: `--upload-pack=touch ${marker}`,
+        why: "the commit id must be 40 or 64 lowercase hex characters",
+      },
+      { sha: "-".repeat(40), why: "the commit id must be 40 or 64 lowercase hex characters" },
       { cloneUrl: `--upload-pack=touch ${marker}`, why: "the clone URL is not a URL" },
       { cloneUrl: `ext::sh -c touch% ${marker}`, why: "the clone URL" },
     ];

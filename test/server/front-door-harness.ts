@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { createFrontDoor, type Delivery, type FrontDoorOptions } from "../../src/server/front-door.ts";
+import type { VerifiedDelivery } from "../../src/events/delivery.ts";
+import { createFrontDoor, type FrontDoorOptions } from "../../src/server/front-door.ts";
 
 export interface LogEntry {
   readonly level: "info" | "warn" | "error";
@@ -11,7 +12,7 @@ export interface LogEntry {
 export interface Harness {
   readonly port: number;
   readonly url: string;
-  readonly deliveries: Delivery[];
+  readonly deliveries: VerifiedDelivery[];
   readonly logs: LogEntry[];
   /** Server-side sockets, to see how many bytes the server actually read. */
   readonly sockets: Socket[];
@@ -24,7 +25,7 @@ export const WEBHOOK_PATH = "/api/github/webhooks";
 
 /** Starts a real front door on 127.0.0.1:0 that records deliveries and log calls. */
 export async function startFrontDoor(overrides: Partial<FrontDoorOptions> = {}): Promise<Harness> {
-  const deliveries: Delivery[] = [];
+  const deliveries: VerifiedDelivery[] = [];
   const logs: LogEntry[] = [];
   const sockets: Socket[] = [];
   const server = createFrontDoor({

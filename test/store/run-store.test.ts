@@ -269,22 +269,40 @@ for (const mode of await storageModes()) {
     });
 
     it("prunes finished runs beyond the kept count, with their steps and logs", async () => {
+      // Its own four finished runs, finished in order, so the test holds whatever earlier tests left.
+      const ids: string[] = [];
+      for (const name of ["old-1", "old-2", "new-1", "new-2"]) {
+        const accepted = await store.acceptDelivery(
+          delivery(pushEvent({ branch: `prune-${name}` }), [run(name)]),
+        );
+        ids.push(accepted.runs[0]!.id);
+      }
+      const claimed = await store.claimRuns("w-prune", 10);
+      expect(claimed.runs.map((r) => r.id).sort()).toEqual([...ids].sort());
+      for (const id of ids) {
+        const sink = store.createRunLogSink(id);
+        sink.write(0, `log of ${id}\n`);
+        await sink.close();
+        await store.finishRun(id, { state: "passed", detail: "ok" });
+      }
       const before = await db.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM runs WHERE finished_at IS NOT NULL",
       );
-      expect(before[0]!.n).toBeGreaterThan(3);
       const active = await store.acceptDelivery(delivery(pushEvent({ branch: "prune" }), [run("keep-me")]));
       const pruned = await store.pruneFinished({ olderThanDays: 30, keepRuns: 2 });
       expect(pruned.runs).toBe(before[0]!.n - 2);
-      const left = await db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM runs WHERE finished_at IS NOT NULL",
+      const left = await db.query<{ id: string }>(
+        "SELECT id FROM runs WHERE finished_at IS NOT NULL ORDER BY id",
       );
-      expect(left[0]!.n).toBe(2);
+      expect(left.map((r) => r.id)).toEqual(ids.slice(2).sort());
+      expect(await store.getRun(ids[0]!)).toBeNull();
       expect((await store.getRun(active.runs[0]!.id))?.state).toBe("queued");
       const orphans = await db.query(
-        "SELECT 1 FROM steps s WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = s.run_id)",
+        `SELECT 1 FROM steps s WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = s.run_id)
+         UNION ALL SELECT 1 FROM logs l WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = l.run_id)`,
       );
       expect(orphans).toEqual([]);
+      expect(await store.readLog(ids[3]!, 0)).toBe(`log of ${ids[3]}\n`);
     });
   });
 }

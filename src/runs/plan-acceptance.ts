@@ -4,8 +4,8 @@
  * replaces. Accepting a batch must give the result of accepting its deliveries one after another.
  */
 
-import { supersedeKey } from "./run-keys.ts";
-import type { AcceptDeliveryInput, AcceptRunInput } from "./run-store.ts";
+import type { AcceptDeliveryInput, AcceptRunInput } from "./accept-input.ts";
+import { supersedeKey } from "./supersede-key.ts";
 
 /** The `deliveries` row of an input, as `jsonb_to_recordset` reads it. */
 export function deliveryRow(input: AcceptDeliveryInput) {

@@ -35,13 +35,3 @@ export function deadWorkerDetail(
   if (row.stale) return `Worker ${workerId} stopped responding`;
   return null;
 }
-
-/** `kill(pid, 0)` probes without signalling; EPERM means the process exists but is not ours. */
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

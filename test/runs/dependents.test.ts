@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ChainRun, decideDependents } from "../../src/store/dependents.ts";
+import { type ChainRun, decideDependents } from "../../src/runs/dependents.ts";
 
 const r = (
   id: string,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig, parseConfig } from "../../src/config/load-config.ts";
 import type { Config } from "../../src/config/schema.ts";
 import type { ChangedFiles } from "../../src/events/deploy-event.ts";
-import { planEvent } from "../../src/plan/plan-event.ts";
+import { planEvent } from "../../src/runs/plan-event.ts";
 import { pullRequestEvent, pushEvent } from "../fixtures/fixtures.ts";
 
 const PIPELINES = `pipelines:

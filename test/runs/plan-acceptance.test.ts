@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planAcceptance, supersedeWithinBatch } from "../../src/store/plan-acceptance.ts";
+import { planAcceptance, supersedeWithinBatch } from "../../src/runs/plan-acceptance.ts";
 import { delivery, pullRequestEvent, pushEvent, run } from "../queue/fixtures.ts";
 
 const ids = () => {
@@ -49,12 +49,12 @@ describe("supersedeWithinBatch", () => {
     {
       name: "each run is replaced by the next one of its branch and pipeline",
       batch: [push("a", "x", ["t"]), push("b", "x", ["t"]), push("c", "x", ["t"])],
-      replaced: { a: "b", b: "c" },
+      replaced: { "a/t": "b/t", "b/t": "c/t" },
     },
     {
       name: "other pipelines of the same branch are not replaced",
       batch: [push("a", "x", ["t", "lint"]), push("b", "x", ["t"])],
-      replaced: { a: "b" },
+      replaced: { "a/t": "b/t" },
     },
     {
       name: "a pull request is keyed by number, not branch",
@@ -63,16 +63,16 @@ describe("supersedeWithinBatch", () => {
         delivery(pullRequestEvent({ deliveryId: "b", prNumber: 2 }), [run("t")]),
         delivery(pullRequestEvent({ deliveryId: "c", prNumber: 1 }), [run("t")]),
       ],
-      replaced: { a: "c" },
+      replaced: { "a/t": "c/t" },
     },
   ])("$name", ({ batch, replaced }) => {
     const plan = planAcceptance(batch, ids());
     const result = supersedeWithinBatch(plan.runs);
-    const byDelivery = Object.fromEntries(
-      plan.runs
-        .filter((r) => result.has(r.id) && r.pipeline === "t")
-        .map((r) => [r.deliveryId, result.get(r.id)!.deliveryId]),
+    // Every replaced run, of any pipeline, as "delivery/pipeline" → its replacement.
+    const name = (r: { deliveryId: string; pipeline: string }) => `${r.deliveryId}/${r.pipeline}`;
+    const byRun = Object.fromEntries(
+      plan.runs.filter((r) => result.has(r.id)).map((r) => [name(r), name(result.get(r.id)!)]),
     );
-    expect(byDelivery).toEqual(replaced);
+    expect(byRun).toEqual(replaced);
   });
 });

@@ -1,0 +1,105 @@
+/**
+ * Where a verified delivery goes: fork approvals to `approve-fork`, pipeline events to `accept-delivery`,
+ * anything else a polite "not for me"; and what each outcome answers GitHub.
+ */
+
+import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
+import type { ChangedFiles, PullRequestEvent } from "../events/deploy-event.ts";
+import { PIPELINE_EVENTS } from "../events/webhook-events.ts";
+import { listPullRequestFiles, type PullRequestFilesClient } from "../github/list-pull-request-files.ts";
+import type { Logger } from "../store/logger.ts";
+import { type AcceptDeps, type AcceptResult, acceptDelivery } from "./accept-delivery.ts";
+import { type ApproveDeps, approveFork, parseApprovalRequest } from "./approve-fork.ts";
+
+/** Listing a PR's files happens inside the webhook request; past this, the path filter is not applied. */
+const LIST_FILES_TIMEOUT_MS = 4000;
+
+export interface RouteDeps extends Omit<AcceptDeps, "listChangedFiles">, Pick<ApproveDeps, "approveRuns"> {
+  readonly approvalOctokitFor: ApproveDeps["octokitFor"];
+  readonly filesOctokitFor: (installationId: number) => Promise<PullRequestFilesClient>;
+  readonly logger: Pick<Logger, "info" | "warn">;
+  /** Default 4 s. */
+  readonly listFilesTimeoutMs?: number;
+}
+
+export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promise<DeliveryResponse> {
+  const { logger } = deps;
+  const approval = parseApprovalRequest(delivery.name, delivery.payload);
+  if (approval) {
+    const result = await approveFork(
+      { octokitFor: deps.approvalOctokitFor, approveRuns: deps.approveRuns, report: deps.report },
+      approval,
+    );
+    logger.info({ delivery: delivery.id, ...result, runs: undefined }, `fork approval ${result.outcome}`);
+    if (result.outcome === "refused") return { status: 202, body: `approval refused: ${result.reason}\n` };
+    if (delivery.name === "issue_comment")
+      return { status: 202, body: `approved ${result.runs.length} runs\n` };
+  }
+  if (!PIPELINE_EVENTS.has(delivery.name))
+    return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
+  const result = await acceptDelivery(
+    {
+      config: deps.config,
+      record: deps.record,
+      recordIgnored: deps.recordIgnored,
+      report: deps.report,
+      listChangedFiles: (event) => listChangedFilesWithin(deps, event),
+    },
+    delivery,
+  );
+  logger.info(
+    { delivery: delivery.id, event: delivery.name, ...summary(result) },
+    `delivery ${result.outcome}`,
+  );
+  if (result.outcome === "accepted")
+    return { status: 202, body: `accepted: ${result.runs.length} runs queued\n` };
+  if (result.outcome === "duplicate") return { status: 200, body: "duplicate delivery: already accepted\n" };
+  return { status: 202, body: `ignored: ${result.reason}\n` };
+}
+
+/**
+ * A pull request's files within the time limit, or "unknown" with the reason. A listing that runs out of
+ * time is aborted, so an abandoned request does not keep a connection and a page loop going.
+ */
+export async function listChangedFilesWithin(
+  deps: Pick<RouteDeps, "filesOctokitFor" | "logger" | "listFilesTimeoutMs">,
+  event: PullRequestEvent,
+): Promise<ChangedFiles> {
+  if (event.installationId === undefined)
+    return { known: false, reason: "no installation to list files with" };
+  const octokit = await deps.filesOctokitFor(event.installationId);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error("timed out");
+      controller.abort(error);
+      reject(error);
+    }, deps.listFilesTimeoutMs ?? LIST_FILES_TIMEOUT_MS);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([
+      listPullRequestFiles(
+        octokit,
+        { owner: event.repo.owner, repo: event.repo.name, pullNumber: event.prNumber },
+        controller.signal,
+      ),
+      timeout,
+    ]);
+  } catch (error) {
+    deps.logger.warn(
+      { delivery: event.deliveryId, err: String(error) },
+      "could not list the pull request's files",
+    );
+    return { known: false, reason: `listing the pull request's files failed: ${String(error)}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function summary(result: AcceptResult): Record<string, unknown> {
+  if (result.outcome === "accepted") return { runs: result.runs.map((run) => `${run.pipeline}:${run.id}`) };
+  if (result.outcome === "ignored") return { reason: result.reason };
+  return {};
+}

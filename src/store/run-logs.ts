@@ -1,0 +1,53 @@
+/** A run's step states and output: written by the runner as it goes, read by run pages and reports. */
+import type { StepUpdate } from "../runs/run.ts";
+import type { Executor } from "./database.ts";
+import { lastLines } from "./log-lines.ts";
+import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
+import type { Logger } from "./logger.ts";
+
+export interface RunLogs {
+  readLog(runId: string, stepIndex?: number): Promise<string>;
+  logTail(runId: string, stepIndex: number, lines: number): Promise<string>;
+  createRunLogSink(runId: string, options?: LogSinkOptions): RunLogSink;
+  updateStep(runId: string, update: StepUpdate): Promise<void>;
+}
+
+export function runLogs(db: Executor, logger: Logger): RunLogs {
+  return {
+    readLog: (runId, stepIndex) => readLog(db, runId, stepIndex),
+    async logTail(runId, stepIndex, lines) {
+      return lastLines(await readLog(db, runId, stepIndex), lines);
+    },
+    createRunLogSink(runId, sinkOptions) {
+      return createRunLogSink(
+        async (id, stepIndex, text) => {
+          await db.query("INSERT INTO logs (run_id, step_index, text) VALUES ($1, $2, $3)", [
+            id,
+            stepIndex,
+            text,
+          ]);
+        },
+        runId,
+        { logger, ...sinkOptions },
+      );
+    },
+    async updateStep(runId, update) {
+      await db.query(
+        `UPDATE steps SET state = $3::text,
+           exit_code = COALESCE($4::integer, exit_code),
+           started_at = CASE WHEN $3::text = 'pending' THEN started_at ELSE COALESCE(started_at, now()) END,
+           finished_at = CASE WHEN $3::text IN ('pending', 'running') THEN NULL ELSE now() END
+         WHERE run_id = $1 AND idx = $2`,
+        [runId, update.index, update.state, update.exitCode ?? null],
+      );
+    },
+  };
+}
+
+async function readLog(db: Executor, runId: string, stepIndex?: number): Promise<string> {
+  const rows = await db.query<{ text: string }>(
+    "SELECT text FROM logs WHERE run_id = $1 AND ($2::integer IS NULL OR step_index = $2::integer) ORDER BY seq",
+    [runId, stepIndex ?? null],
+  );
+  return rows.map((row) => row.text).join("");
+}

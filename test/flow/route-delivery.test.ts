@@ -1,0 +1,110 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Octokit } from "@octokit/rest";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load-config.ts";
+import { listChangedFilesWithin, type RouteDeps, routeDelivery } from "../../src/flow/route-delivery.ts";
+import type { RunRecord } from "../../src/runs/run.ts";
+import { fixture, pullRequestEvent } from "../fixtures/fixtures.ts";
+
+const silent = { info() {}, warn() {} };
+const parsed = parseConfig(
+  `
+version: 1
+pipelines:
+  test: { steps: [{ name: Unit tests, run: "true" }] }
+rules:
+  - name: main
+    on: { push: { branches: [main] } }
+    run: [test]
+`,
+  "deploy.config.yaml",
+);
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+const config = parsed.config;
+
+function deps(): RouteDeps {
+  const seen = new Set<string>();
+  return {
+    config: () => config,
+    record: async (input) => {
+      const duplicate = seen.has(input.deliveryId);
+      seen.add(input.deliveryId);
+      const runs = duplicate
+        ? []
+        : input.runs.map((run) => ({ id: "r", pipeline: run.pipeline }) as RunRecord);
+      return { duplicate, runs, superseded: [], skipped: [] };
+    },
+    recordIgnored() {},
+    report() {},
+    approveRuns: async () => [],
+    approvalOctokitFor: async () => {
+      throw new Error("no approval expected");
+    },
+    filesOctokitFor: async () => {
+      throw new Error("no listing expected");
+    },
+    logger: silent,
+  };
+}
+
+describe("routeDelivery", () => {
+  it("answers each outcome as GitHub should see it", async () => {
+    const d = deps();
+    const push = { id: "p1", name: "push", payload: fixture("push.branch") };
+    expect(await routeDelivery(d, push)).toEqual({ status: 202, body: "accepted: 1 runs queued\n" });
+    expect(await routeDelivery(d, push)).toEqual({
+      status: 200,
+      body: "duplicate delivery: already accepted\n",
+    });
+    expect(await routeDelivery(d, { id: "i1", name: "issues", payload: {} })).toEqual({
+      status: 202,
+      body: "ignored: issues events run nothing\n",
+    });
+  });
+});
+
+describe("listChangedFilesWithin", () => {
+  const servers: http.Server[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("gives up at the time limit and cancels the abandoned listing", async () => {
+    // A GitHub that never answers: the request stays open unless the client aborts it.
+    let closed: () => void = () => {};
+    const requestClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const requests: string[] = [];
+    const server = http.createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.on("close", () => closed());
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const octokit = new Octokit({
+      baseUrl: `http://127.0.0.1:${port}`,
+      log: { ...silent, debug() {}, error() {} },
+    });
+
+    const result = await listChangedFilesWithin(
+      { filesOctokitFor: async () => octokit, logger: silent, listFilesTimeoutMs: 300 },
+      pullRequestEvent(),
+    );
+    expect(result).toEqual({
+      known: false,
+      reason: "listing the pull request's files failed: Error: timed out",
+    });
+    const outcome = await Promise.race([
+      requestClosed.then(() => "cancelled"),
+      new Promise((resolve) => setTimeout(() => resolve("still open"), 2000)),
+    ]);
+    expect(outcome).toBe("cancelled");
+    expect(requests).toEqual(["GET /repos/Codertocat/Hello-World/pulls/2/files?per_page=100"]);
+  });
+});
