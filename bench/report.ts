@@ -69,25 +69,39 @@ export function roundRatio(r: Results, round: number, phase: PhaseId, base: Serv
 
 const rounds = (r: Results) => Array.from({ length: r.rounds }, (_, i) => i);
 
-/** The issue's targets, each with its figure from this run (worst round, so a met target held every round). */
+function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/**
+ * The issue's targets, each with its figure from this run: the median over rounds, and the worst round
+ * (a target counts as met only if the median meets it).
+ */
 export function targets(r: Results) {
-  const worst = (values: number[], higherIsBetter: boolean) =>
-    higherIsBetter ? Math.min(...values) : Math.max(...values);
-  const nomatch10 = worst(
-    rounds(r).map((i) => roundRatio(r, i, "nomatch-10", "probot")),
+  const perRound = (f: (round: number) => number) => rounds(r).map(f);
+  const both = (values: number[], higherIsBetter: boolean, format: (n: number) => string) => {
+    const worst = higherIsBetter ? Math.min(...values) : Math.max(...values);
+    return { median: median(values), text: `${format(median(values))} (worst round ${format(worst)})` };
+  };
+  const nomatch10 = both(
+    perRound((i) => roundRatio(r, i, "nomatch-10", "probot")),
     true,
+    x,
   );
-  const p99 = worst(
-    rounds(r).map((i) => cell(r, i, "nomatch-100", "deploy-bot")?.p99 ?? Number.NaN),
+  const p99 = both(
+    perRound((i) => cell(r, i, "nomatch-100", "deploy-bot")?.p99 ?? Number.NaN),
     false,
+    ms,
   );
-  const matching = worst(
-    rounds(r).map((i) => roundRatio(r, i, "match-100", "probot")),
+  const matching = both(
+    perRound((i) => roundRatio(r, i, "match-100", "probot")),
     true,
+    x,
   );
-  const flood = worst(
-    rounds(r).map((i) => roundRatio(r, i, "flood", "bare")),
+  const flood = both(
+    perRound((i) => roundRatio(r, i, "flood", "bare")),
     true,
+    x,
   );
   const floodRss = Math.max(...r.floodPeakRss.filter((f) => f.server === "deploy-bot").map((f) => f.peak));
   const firstStepP50 = percentile(
@@ -95,10 +109,14 @@ export function targets(r: Results) {
     50,
   );
   return [
-    { target: "non-matching ≥ 1.0× empty Probot, 10 senders", figure: x(nomatch10), met: nomatch10 >= 1 },
-    { target: "non-matching p99 ≤ 50 ms, 100 senders", figure: ms(p99), met: p99 <= 50 },
-    { target: "matching ≥ 0.5× empty Probot", figure: x(matching), met: matching >= 0.5 },
-    { target: "flood ≥ 0.8× bare", figure: x(flood), met: flood >= 0.8 },
+    {
+      target: "non-matching ≥ 1.0× empty Probot, 10 senders",
+      figure: nomatch10.text,
+      met: nomatch10.median >= 1,
+    },
+    { target: "non-matching p99 ≤ 50 ms, 100 senders", figure: p99.text, met: p99.median <= 50 },
+    { target: "matching ≥ 0.5× empty Probot", figure: matching.text, met: matching.median >= 0.5 },
+    { target: "flood ≥ 0.8× bare", figure: flood.text, met: flood.median >= 0.8 },
     { target: "peak RSS in the flood ≤ 200 MB", figure: mb(floodRss), met: floodRss <= 200 * MB },
     {
       target: "idle RSS of the embedded server ≤ 200 MB",
@@ -128,7 +146,7 @@ export function renderResults(r: Results): string {
     "- Payload: the 7.6 KB signed `push` from `@octokit/webhooks-examples`, a unique `X-GitHub-Delivery` per request. Non-matching: ref `refs/heads/not-configured` (answered after the ignored delivery is recorded). Matching: `refs/heads/master`, which queues a real run (a one-step `true` pipeline) against a local repository; the bot checks it out and runs it while later phases go on, superseding waiting runs of the same branch. Flood: a wrong signature.",
     "- deploy-bot: `src/main.ts`, embedded PGlite (fresh `DATA_DIR`), GitHub API faked on 127.0.0.1 (`GHE_HOST`), `STEP_SANDBOX=off`.",
     "",
-    "## Targets (issue 12), worst round",
+    "## Targets (issue 12): median over rounds (worst round)",
     "",
     "| target | this run | |",
     "|---|---:|---|",
