@@ -1,33 +1,46 @@
 /**
- * `npm run bench`: every server side by side in one run — bare node:http + HMAC (the limit), an empty
- * Probot 14 app, @octokit/webhooks' middleware, and deploy-bot — each a child process pinned to CPU 0, load
- * from autocannon in a child pinned to CPU 1. Writes bench/results.json and bench/RESULTS.md.
+ * `npm run bench`: one long-lived server of each kind — bare node:http + HMAC (the limit), an empty Probot 14
+ * app, and deploy-bot (embedded PGlite) — taken together through the same mixed sequence, several rounds:
+ * non-matching pushes at 10 and 100 senders, a bad-signature flood, matching (durable) pushes, then push →
+ * first step running on a warm mirror. Servers run as child processes pinned with `taskset -c 0`, autocannon
+ * in a child pinned to CPU 1. Writes bench/results.json and bench/RESULTS.md.
  * `BENCH_QUICK=1`: one round of 1 s per cell (smoke test).
  */
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitForIdleCpu } from "./cpu-idle.ts";
+import { startFakeGitHub } from "./fake-github.ts";
+import { FIRST_STEP_BRANCH, type FirstStepSample, firstStepProbe } from "./first-step.ts";
 import type { LoadResult } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
 import { machineInfo } from "./machine.ts";
-import { BENCH_SECRET, pushPayload, sign, WEBHOOK_PATH } from "./payload.ts";
-import { type FloodCell, type Results, renderResults, type ThroughputCell } from "./report.ts";
+import { BENCH_SECRET, pushBody, pushPayload, sign, WEBHOOK_PATH } from "./payload.ts";
+import {
+  type Cell,
+  PHASES,
+  type PhaseId,
+  type Results,
+  renderResults,
+  SERVERS,
+  type ServerId,
+} from "./report.ts";
 import { sampleRss } from "./rss-sampler.ts";
-import { memoryOf, pinned, type ServerProcess, type StartOptions, startServer } from "./server-process.ts";
+import { memoryOf, pinned, type ServerProcess, startServer } from "./server-process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const QUICK = process.env.BENCH_QUICK === "1";
-const ROUNDS = QUICK ? 1 : 3;
-const SECONDS = QUICK ? 1 : 5;
-const SETTLE_MS = QUICK ? 500 : 2000;
-const SENDERS = [1, 10, 100] as const;
-const FLOOD_SENDERS = 100;
+const ROUNDS = QUICK ? 1 : 4;
+const SECONDS = QUICK ? 1 : 4;
+const FIRST_STEP_PUSHES = QUICK ? 3 : 10;
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
+const REPO = "Hello-World";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 /** Waits until a process's RSS changes by less than 5 MB over half a second (at most 20 s). */
 async function waitForStableRss(pid: number): Promise<void> {
@@ -39,7 +52,6 @@ async function waitForStableRss(pid: number): Promise<void> {
     previous = current;
   }
 }
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 const { privateKey } = generateKeyPairSync("rsa", {
   modulusLength: 2048,
@@ -47,222 +59,176 @@ const { privateKey } = generateKeyPairSync("rsa", {
   publicKeyEncoding: { type: "spki", format: "pem" },
 });
 
-const mainTs = join(ROOT, "src/main.ts");
-const deployBotMode = existsSync(mainTs)
-  ? "src/main.ts"
-  : "front door stand-in (bench/servers/front-door.ts)";
-const dataDirs: string[] = [];
+const scratch = mkdtempSync(join(tmpdir(), "deploy-bot-bench-"));
+const markDir = join(scratch, "marks");
+mkdirSync(markDir);
+const configFile = join(scratch, "deploy.config.yaml");
+// "bench push" (master) is the matching load; "first step" marks the moment its step's process starts.
+writeFileSync(
+  configFile,
+  `version: 1
+pipelines:
+  noop:
+    steps:
+      - name: Nothing
+        run: ["true"]
+  mark:
+    steps:
+      - name: Mark
+        run: ["sh", "-c", 'touch "$0/$DEPLOYBOT_DELIVERY_ID"', ${JSON.stringify(markDir)}]
+rules:
+  - name: bench push
+    on:
+      push:
+        branches: [master]
+    run: [noop]
+  - name: first step
+    on:
+      push:
+        branches: [${FIRST_STEP_BRANCH}]
+    run: [mark]
+`,
+);
 
-/** How to start each server; deploy-bot gets a fresh DATA_DIR per start so runs never pile up. */
-function serverOptions(id: string, databaseUrl?: string): StartOptions {
+function startOne(id: ServerId, gheHost: string): Promise<ServerProcess> {
   const base = { WEBHOOK_SECRET: BENCH_SECRET, WEBHOOK_PATH, LOG_LEVEL: "info", DATABASE_URL: "" };
-  switch (id) {
-    case "bare":
-      return { name: id, args: [join(ROOT, "bench/servers/bare.ts")], env: base, cpu: SERVER_CPU };
-    case "octokit":
-      return {
-        name: id,
-        args: [join(ROOT, "bench/servers/octokit-webhooks.ts")],
-        env: base,
-        cpu: SERVER_CPU,
-      };
-    case "probot":
-      return { name: id, args: [join(ROOT, "bench/servers/probot-empty.ts")], env: base, cpu: SERVER_CPU };
-    default: {
-      if (!existsSync(mainTs)) {
-        return { name: id, args: [join(ROOT, "bench/servers/front-door.ts")], env: base, cpu: SERVER_CPU };
-      }
-      const dataDir = mkdtempSync(join(tmpdir(), "deploy-bot-bench-"));
-      dataDirs.push(dataDir);
-      return {
-        name: id,
-        args: [mainTs],
-        env: {
-          ...base,
-          APP_ID: "123456",
-          PRIVATE_KEY: privateKey,
-          DATA_DIR: dataDir,
-          DEPLOY_CONFIG: join(ROOT, "bench/bench.config.yaml"),
-          DATABASE_URL: databaseUrl ?? "",
-        },
-        cpu: SERVER_CPU,
-        requirePong: true,
-        readyTimeoutMs: 60_000,
-      };
-    }
+  if (id === "bare")
+    return startServer({ name: id, args: [join(ROOT, "bench/servers/bare.ts")], env: base, cpu: SERVER_CPU });
+  if (id === "probot") {
+    return startServer({
+      name: id,
+      args: [join(ROOT, "bench/servers/probot-empty.ts")],
+      env: base,
+      cpu: SERVER_CPU,
+    });
   }
-}
-
-const matching = pushPayload("refs/heads/master");
-const nonMatching = pushPayload("refs/heads/not-configured");
-const headersFor = (body: Buffer, secret: string) => ({
-  "content-type": "application/json",
-  "x-github-event": "push",
-  "x-hub-signature-256": sign(body, secret),
-  "user-agent": "GitHub-Hookshot/bench",
-});
-
-function load(server: ServerProcess, body: Buffer, secret: string, connections: number): Promise<LoadResult> {
-  return runLoadProcess(
-    {
-      url: `http://127.0.0.1:${server.port}${WEBHOOK_PATH}`,
-      connections,
-      durationSeconds: SECONDS,
-      body: body.toString("base64"),
-      headers: headersFor(body, secret),
+  return startServer({
+    name: id,
+    args: [join(ROOT, "src/main.ts")],
+    env: {
+      ...base,
+      APP_ID: "123456",
+      PRIVATE_KEY: privateKey,
+      DATA_DIR: join(scratch, "data"),
+      DEPLOY_CONFIG: configFile,
+      GHE_HOST: gheHost,
+      GHE_PROTOCOL: "http",
+      // The bench measures the bot, not bubblewrap: steps run unsandboxed.
+      STEP_SANDBOX: "off",
     },
-    LOAD_CPU,
-  );
-}
-
-/** Targets: the baselines, and deploy-bot for matching and non-matching pushes. */
-interface Target {
-  readonly id: string;
-  readonly label: string;
-  readonly server: string;
-  readonly body: Buffer;
-  /** Start a fresh server for each cell (deploy-bot with matching pushes queues real runs). */
-  readonly fresh: boolean;
-}
-
-const databaseUrl = process.env.DATABASE_URL;
-const deployBotIds = ["deploy-bot", ...(databaseUrl && existsSync(mainTs) ? ["deploy-bot-pg"] : [])];
-const targets: Target[] = [
-  { id: "bare", label: "bare node:http + HMAC + JSON.parse", server: "bare", body: matching, fresh: false },
-  {
-    id: "octokit",
-    label: "@octokit/webhooks middleware, empty",
-    server: "octokit",
-    body: matching,
-    fresh: false,
-  },
-  { id: "probot", label: "Probot 14, empty app", server: "probot", body: matching, fresh: false },
-  ...deployBotIds.flatMap((id): Target[] => [
-    { id: `${id}:nomatch`, label: `${id}, non-matching push`, server: id, body: nonMatching, fresh: false },
-    { id: `${id}:match`, label: `${id}, matching push`, server: id, body: matching, fresh: true },
-  ]),
-];
-
-function start(id: string): Promise<ServerProcess> {
-  return startServer(serverOptions(id, id === "deploy-bot-pg" ? databaseUrl : undefined));
+    cpu: SERVER_CPU,
+    requirePong: true,
+    readyTimeoutMs: 90_000,
+  });
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
-  log(`mode ${QUICK ? "quick" : "full"}: ${ROUNDS} round(s) of ${SECONDS} s; deploy-bot = ${deployBotMode}`);
+  log(`mode ${QUICK ? "quick" : "full"}: ${ROUNDS} round(s), ${SECONDS} s per cell`);
+  const github = await startFakeGitHub(REPO);
+  const headSha = await github.work.head();
+  const bodies: Record<PhaseId, { body: Buffer; secret: string; senders: number }> = {
+    "nomatch-10": { body: pushPayload("refs/heads/not-configured"), secret: BENCH_SECRET, senders: 10 },
+    "nomatch-100": { body: pushPayload("refs/heads/not-configured"), secret: BENCH_SECRET, senders: 100 },
+    flood: { body: pushPayload(), secret: "not-the-secret", senders: 100 },
+    "match-100": {
+      body: pushBody({ ref: "refs/heads/master", after: headSha, cloneUrl: github.cloneUrl }),
+      secret: BENCH_SECRET,
+      senders: 100,
+    },
+  };
+
+  const servers = new Map<ServerId, ServerProcess>();
+  for (const id of SERVERS) servers.set(id, await startOne(id, github.gheHost));
+  // After start-up V8 keeps compiling PGlite's WebAssembly for a few seconds: settle before "idle".
+  await sleep(QUICK ? 500 : 3000);
+  for (const server of servers.values()) await waitForStableRss(server.pid);
+  const bot = servers.get("deploy-bot")!;
+  const idleRss = Object.fromEntries([...servers].map(([id, s]) => [id, memoryOf(s.pid).rss])) as Record<
+    ServerId,
+    number
+  >;
   log(
-    `pinning: server ${pinned(SERVER_CPU).join(" ") || "(none)"}, load ${pinned(LOAD_CPU).join(" ") || "(none)"}`,
+    `idle RSS: ${Object.entries(idleRss)
+      .map(([id, rss]) => `${id} ${(rss / 2 ** 20).toFixed(0)} MB`)
+      .join(", ")}`,
   );
+  const botRss = sampleRss(bot.pid);
 
-  // Long-lived servers for the non-fresh cells; idle RSS measured on them after a settle.
-  const longLived = new Map<string, ServerProcess>();
-  for (const id of new Set(targets.filter((t) => !t.fresh).map((t) => t.server))) {
-    longLived.set(id, await start(id));
-  }
-  await sleep(SETTLE_MS);
-  for (const server of longLived.values()) await waitForStableRss(server.pid);
-  const idleRss: Record<string, number> = {};
-  for (const [id, server] of longLived) idleRss[id] = memoryOf(server.pid).rss;
+  const probe = firstStepProbe(markDir, github, bot.port, BENCH_SECRET);
+  // Warms the mirror: the figure is for a repository the bot has fetched before.
+  const warmUp = await probe.measure();
+  log(`first push (cold mirror): step started after ${warmUp.stepStartedMs.toFixed(0)} ms`);
 
-  const throughput: ThroughputCell[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const senders of SENDERS) {
-      // Rotate the order each round so no server always runs first or last.
-      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
-      for (const target of order) {
-        const server = target.fresh ? await start(target.server) : longLived.get(target.server)!;
-        if (target.fresh) await sleep(SETTLE_MS / 2);
-        try {
-          const result = await load(server, target.body, BENCH_SECRET, senders);
-          throughput.push({ round, senders, target: target.id, ...result });
+  const cells: Cell[] = [];
+  const firstStep: (FirstStepSample & { round: number })[] = [];
+  const floodPeakRss: { round: number; server: ServerId; peak: number }[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const phase of PHASES) {
+        const spec = bodies[phase];
+        // Rotate the order each round so no server always goes first.
+        const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length]!);
+        for (const id of order) {
+          const server = servers.get(id)!;
+          const sampler = sampleRss(server.pid);
+          const result: LoadResult = await runLoadProcess(
+            {
+              url: `http://127.0.0.1:${server.port}${WEBHOOK_PATH}`,
+              connections: spec.senders,
+              durationSeconds: SECONDS,
+              body: spec.body.toString("base64"),
+              headers: {
+                "content-type": "application/json",
+                "x-github-event": "push",
+                "x-hub-signature-256": sign(spec.body, spec.secret),
+                "user-agent": "GitHub-Hookshot/bench",
+              },
+            },
+            LOAD_CPU,
+          );
+          const { maxRss } = sampler.stop();
+          if (phase === "flood") floodPeakRss.push({ round, server: id, peak: maxRss });
+          cells.push({ round, phase, server: id, ...result });
           log(
-            `round ${round + 1} ${target.id} x${senders}: ${result.perSecond.toFixed(0)}/s p99 ${result.p99} ms` +
+            `round ${round + 1} ${phase} ${id}: ${result.perSecond.toFixed(0)}/s p99 ${result.p99} ms` +
               (result.non2xx || result.errors ? ` (non2xx ${result.non2xx}, errors ${result.errors})` : ""),
           );
-        } finally {
-          if (target.fresh) await server.stop();
         }
       }
+      // The matching load leaves queued runs behind; measure first steps once the bot has worked them off.
+      const waited = await waitForIdleCpu(bot.pid);
+      log(`round ${round + 1}: deploy-bot idle after ${waited} ms`);
+      for (let i = 0; i < FIRST_STEP_PUSHES; i++) firstStep.push({ round, ...(await probe.measure()) });
+      const latest = firstStep.slice(-FIRST_STEP_PUSHES).map((s) => s.stepStartedMs.toFixed(0));
+      log(`round ${round + 1} first step (ms): ${latest.join(" ")}`);
     }
+  } finally {
+    probe.close();
   }
-  for (const server of longLived.values()) await server.stop();
-
-  // Bad-signature flood: a fresh server per round, RSS sampled, output bytes counted.
-  const flood: FloodCell[] = [];
-  const floodServers = ["bare", "octokit", "probot", ...deployBotIds];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const id of floodServers) {
-      const server = await start(id);
-      await sleep(SETTLE_MS / 2);
-      // The embedded store's WebAssembly is still being compiled for a second or two after start-up
-      // (a transient ~500 MB): flood a settled server, so the figure is the flood's, not the start's.
-      await waitForStableRss(server.pid);
-      const bytesBefore = server.outputBytes();
-      const rssBefore = memoryOf(server.pid).rss;
-      const sampler = sampleRss(server.pid);
-      try {
-        const result = await load(server, matching, "not-the-secret", FLOOD_SENDERS);
-        await sleep(300);
-        const { maxRss, lastRss } = sampler.stop();
-        const { hwm } = memoryOf(server.pid);
-        const logged = server.outputBytes() - bytesBefore;
-        flood.push({
-          round,
-          target: id,
-          rejectsPerSecond: result.perSecond,
-          rejected: result.non2xx,
-          accepted: result.ok2xx,
-          errors: result.errors,
-          rssBefore,
-          maxRss,
-          lastRss,
-          peakHwm: hwm,
-          bytesLogged: logged,
-          bytesPerReject: result.total > 0 ? logged / result.total : 0,
-        });
-        log(
-          `flood round ${round + 1} ${id}: ${result.perSecond.toFixed(0)} rejects/s, RSS max ${(maxRss / 2 ** 20).toFixed(0)} MB, ` +
-            `${(logged / Math.max(1, result.total)).toFixed(1)} B logged/reject`,
-        );
-      } finally {
-        sampler.stop();
-        await server.stop();
-      }
-    }
-  }
-
-  // The other engineers' standalone benches, when present.
-  const others: Results["others"] = {};
-  for (const name of ["queue", "checkout", "log-capture"]) {
-    const file = join(ROOT, "bench", `${name}.ts`);
-    if (!existsSync(file)) {
-      others[name] = { status: "absent" };
-      continue;
-    }
-    log(`running bench/${name}.ts`);
-    try {
-      const mod = (await import(file)) as { main?: () => Promise<object> };
-      if (typeof mod.main !== "function") others[name] = { status: "error", error: "no exported main()" };
-      else others[name] = { status: "ok", figures: await mod.main() };
-    } catch (error) {
-      others[name] = { status: "error", error: error instanceof Error ? error.message : String(error) };
-    }
-  }
+  const { maxRss: botPeakRss } = botRss.stop();
+  await waitForStableRss(bot.pid);
+  const botIdleAfter = memoryOf(bot.pid).rss;
+  const botHwm = memoryOf(bot.pid).hwm;
+  for (const server of servers.values()) await server.stop();
+  await github.close();
 
   const results: Results = {
     date: new Date().toISOString(),
     machine: machineInfo(),
+    loadAverage: (await import("node:os")).loadavg(),
     quick: QUICK,
     rounds: ROUNDS,
     secondsPerCell: SECONDS,
-    floodSenders: FLOOD_SENDERS,
     pinning: { server: pinned(SERVER_CPU).join(" "), load: pinned(LOAD_CPU).join(" ") },
-    deployBot: deployBotMode,
-    targets: targets.map((t) => ({ id: t.id, label: t.label })),
     idleRss,
-    throughput,
-    flood,
-    others,
+    botPeakRss,
+    botHwm,
+    botIdleAfter,
+    floodPeakRss,
+    cells,
+    firstStepCold: warmUp,
+    firstStep,
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
   };
   writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -273,5 +239,5 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 }

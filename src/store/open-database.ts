@@ -10,12 +10,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import v8 from "node:v8";
-import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
-import { fromPglite } from "pg-boss";
 import { bossExecutor } from "./boss-executor.ts";
 import type { Database, Row, Transaction } from "./database.ts";
 import { runMigrations } from "./migrations.ts";
+import { startPgliteThread } from "./pglite-thread-client.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -58,35 +57,73 @@ async function openPglite(dataDir: string): Promise<Database> {
   const dir = path.join(dataDir, "db");
   await mkdir(dir, { recursive: true });
   await initialisePglite(dir);
-  const pglite = await PGlite.create(dir, PGLITE_CONFIG);
-  const bossDb = fromPglite(pglite);
+  const thread = await startPgliteThread(dir, PGLITE_CONFIG);
+  // One PostgreSQL session serves everything, so while one of our transactions is open nothing else
+  // may reach it: other statements and transactions wait for it to settle (as PGlite's own
+  // transaction() made them wait). Outside transactions, statements go straight to the thread, which
+  // runs them in order.
+  // Statements reach the thread in the order they are posted (synchronously, inside each call), so
+  // waiting on the open transaction before posting is all the exclusion needed.
+  let queued: Promise<void> = Promise.resolve();
+  let open: Promise<void> | undefined;
+  const outsideTransactions = async (): Promise<void> => {
+    while (open) await open;
+  };
+  const bossDb = bossExecutor({
+    async query(sql, params) {
+      await outsideTransactions();
+      return { rows: await thread.query(sql, params, true) };
+    },
+    async exec(sql) {
+      await outsideTransactions();
+      return (await thread.exec(sql, true)).map((rows) => ({ rows }));
+    },
+  });
   return {
     kind: "pglite",
     async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
-      return (await pglite.query<T>(sql, [...params])).rows;
+      await outsideTransactions();
+      return thread.query<T>(sql, params, true);
     },
-    // PGlite's own transaction() holds its single connection exclusively, which serialises transactions
-    // and makes every outside query wait until this one settles.
-    transaction<T>(fn: (tx: Transaction) => Promise<T>) {
-      return pglite.transaction(async (raw) => {
+    async transaction<T>(fn: (tx: Transaction) => Promise<T>) {
+      const previous = queued;
+      let release = () => {};
+      const mine = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      queued = previous.then(() => mine);
+      await previous;
+      open = mine;
+      try {
+        await thread.query("BEGIN", [], false);
         const runner = {
-          query: (sql: string, params: unknown[]) => raw.query(sql, params),
-          exec: (sql: string) => raw.exec(sql),
+          query: async (sql: string, params: unknown[]) => ({ rows: await thread.query(sql, params, false) }),
+          exec: async (sql: string) => (await thread.exec(sql, false)).map((rows) => ({ rows })),
         };
         const tx: Transaction = {
-          async query<R extends Row>(sql: string, params: readonly unknown[] = []) {
-            return (await raw.query<R>(sql, [...params])).rows;
-          },
+          query: <R extends Row>(sql: string, params: readonly unknown[] = []) =>
+            thread.query<R>(sql, params, false),
           async exec(sql: string) {
-            await raw.exec(sql);
+            await thread.exec(sql, false);
           },
           bossDb: bossExecutor(runner),
         };
-        return fn(tx);
-      });
+        try {
+          const result = await fn(tx);
+          // Resolves only once the thread reports the commit: callers acknowledge after durable.
+          await thread.query("COMMIT", [], false);
+          return result;
+        } catch (error) {
+          await thread.query("ROLLBACK", [], false).catch(() => {});
+          throw error;
+        }
+      } finally {
+        open = undefined;
+        release();
+      }
     },
     bossOptions: () => ({ db: bossDb, backend: "pglite" }),
-    close: () => pglite.close(),
+    close: () => thread.close(),
   };
 }
 
