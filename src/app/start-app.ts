@@ -16,6 +16,10 @@ import { acceptDelivery } from "../flow/accept-delivery.ts";
 import { type ApprovalOctokit, approveFork, parseApprovalRequest } from "../flow/approve-fork.ts";
 import { executeRun } from "../flow/execute-run.ts";
 import { listPullRequestFiles } from "../github/list-pull-request-files.ts";
+import { countGitHubRequests } from "../observe/count-github-requests.ts";
+import { createMetrics, type Metrics } from "../observe/metrics.ts";
+import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
+import { checkDatabaseAndQueue, countQueuedRuns } from "../observe/stored-state.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
@@ -47,6 +51,8 @@ export interface AppOptions {
   readonly reporterDebounceMs?: number;
   /** Steps run in this sandbox (decided at start-up from `STEP_SANDBOX`); undefined runs them without. */
   readonly stepSandbox?: StepSandbox | undefined;
+  /** After shutdown begins, how long `/readyz` answers 503 before the server stops listening; default 0. */
+  readonly drainMs?: number;
 }
 
 export interface App {
@@ -54,6 +60,8 @@ export interface App {
   readonly url: string | undefined;
   readonly store: RunStore;
   readonly reporter: GitHubReporter;
+  /** The Prometheus registry behind `GET /metrics`. */
+  readonly metrics: Metrics;
   /** Stops accepting, lets running steps finish up to the grace period, then cancels them and closes. */
   stop(): Promise<void>;
 }
@@ -69,6 +77,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir },
   );
   const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
+  const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
+  let stopping: Promise<void> | undefined;
   // Group commit: deliveries that arrive while one is being recorded share the next transaction.
   const accepting = groupCommit((inputs: readonly AcceptDeliveryInput[]) => store.acceptDeliveries(inputs));
   const ignoredDeliveries = batchIgnoredDeliveries((inputs) => store.recordIgnoredDeliveries(inputs), {
@@ -82,7 +92,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     secret: env.webhookSecrets[0] ?? "unused-by-the-worker-role",
     baseUrl: env.githubApiUrl,
     log: logger.child({ name: "probot" }),
-    Octokit: withReliableDefaults(ProbotOctokit, logger.child({ name: "octokit" })) as typeof ProbotOctokit,
+    Octokit: withReliableDefaults(
+      ProbotOctokit.plugin(countGitHubRequests(metrics)),
+      logger.child({ name: "octokit" }),
+    ) as typeof ProbotOctokit,
   });
   const octokitFor = (installationId: number) => probot.auth(installationId);
   /**
@@ -108,7 +121,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger: logger.child({ name: "reporter" }),
     debounceMs: options.reporterDebounceMs,
   });
-  const report = (run: Parameters<GitHubReporter["runChanged"]>[0]) => reporter.runChanged(run);
+  const report = (run: Parameters<GitHubReporter["runChanged"]>[0]) => {
+    metrics.runChanged(run);
+    reporter.runChanged(run);
+  };
 
   // Execution: a mirror per repository and a worktree per run, under DATA_DIR.
   const workspaces = createWorkspaces({
@@ -144,13 +160,23 @@ export async function startApp(options: AppOptions): Promise<App> {
       webhookPath: env.webhookPath,
       secrets: env.webhookSecrets,
       logger: logger.child({ name: "webhooks" }),
-      routes: createRunPageRoutes({
-        getRun: async (id) => (await store.getRun(id)) ?? undefined,
-        readLog: (id, step) => store.readLog(id, step),
-        dashboardToken: env.dashboardToken,
-        secureCookie: env.publicUrl?.startsWith("https:") ?? false,
-      }),
-      onDelivery: (delivery) => onDelivery(delivery),
+      routes: firstOf(
+        createObserveRoutes({
+          registry: metrics.registry,
+          metricsToken: env.metricsToken,
+          checkReady: () => checkDatabaseAndQueue(db),
+          isStopping: () => stopping !== undefined,
+          onError: (route, error) => logger.warn({ route, err: String(error) }, "observability route failed"),
+        }),
+        createRunPageRoutes({
+          getRun: async (id) => (await store.getRun(id)) ?? undefined,
+          readLog: (id, step) => store.readLog(id, step),
+          dashboardToken: env.dashboardToken,
+          secureCookie: env.publicUrl?.startsWith("https:") ?? false,
+        }),
+      ),
+      onDelivery: (delivery) => timedDelivery(delivery),
+      onRejected: (event) => metrics.delivery(event, "rejected"),
     });
     await new Promise<void>((resolve, reject) => {
       server?.once("error", reject);
@@ -160,6 +186,16 @@ export async function startApp(options: AppOptions): Promise<App> {
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     url = `http://${host}:${address.port}`;
     logger.info({ url, webhookPath: env.webhookPath }, "deploy-bot is listening");
+  }
+
+  /** Answers a verified delivery, counting its outcome and how long GitHub waited. */
+  async function timedDelivery(delivery: Delivery): Promise<DeliveryResponse> {
+    const started = performance.now();
+    try {
+      return await onDelivery(delivery);
+    } finally {
+      metrics.acked((performance.now() - started) / 1000);
+    }
   }
 
   /** Routes a verified delivery: fork approvals, pipeline events, or a polite "not for me". */
@@ -175,12 +211,19 @@ export async function startApp(options: AppOptions): Promise<App> {
         approval,
       );
       logger.info({ delivery: delivery.id, ...result, runs: undefined }, `fork approval ${result.outcome}`);
-      if (result.outcome === "refused") return { status: 202, body: `approval refused: ${result.reason}\n` };
-      if (delivery.name === "issue_comment")
+      if (result.outcome === "refused") {
+        metrics.delivery(delivery.name, "ignored");
+        return { status: 202, body: `approval refused: ${result.reason}\n` };
+      }
+      if (delivery.name === "issue_comment") {
+        metrics.delivery(delivery.name, "accepted");
         return { status: 202, body: `approved ${result.runs.length} runs\n` };
+      }
     }
-    if (!PIPELINE_EVENTS.has(delivery.name))
+    if (!PIPELINE_EVENTS.has(delivery.name)) {
+      metrics.delivery(delivery.name, "ignored");
       return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
+    }
     const result = await acceptDelivery(
       {
         config: () => config,
@@ -218,6 +261,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       { delivery: delivery.id, event: delivery.name, ...summary(result) },
       `delivery ${result.outcome}`,
     );
+    metrics.delivery(delivery.name, result.outcome);
     if (result.outcome === "accepted")
       return { status: 202, body: `accepted: ${result.runs.length} runs queued\n` };
     if (result.outcome === "duplicate")
@@ -225,13 +269,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     return { status: 202, body: `ignored: ${result.reason}\n` };
   }
 
-  let stopping: Promise<void> | undefined;
   return {
     url,
     store,
     reporter,
+    metrics,
     stop: () => {
       stopping ??= (async () => {
+        // `/readyz` answers 503 from here on; the drain lets a load balancer see it before we stop listening.
+        if (server && options.drainMs) await new Promise((resolve) => setTimeout(resolve, options.drainMs));
         if (server) {
           const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
           server.closeIdleConnections();
