@@ -4,25 +4,25 @@ import { bearerTokenMatches, MAX_AUTHORIZATION_LENGTH } from "../../src/observe/
 const TOKEN = "metrics-token-0123456789";
 
 describe("bearerTokenMatches", () => {
-  it.each([
-    ["the token", `Bearer ${TOKEN}`, true],
-    ["a lower-case scheme", `bearer ${TOKEN}`, true],
-    ["no header", undefined, false],
-    ["an empty header", "", false],
-    ["the scheme alone", "Bearer", false],
-    ["the scheme and a space", "Bearer ", false],
-    ["a wrong token", "Bearer metrics-token-0123456788", false],
-    ["a prefix of the token", `Bearer ${TOKEN.slice(0, -1)}`, false],
-    ["the token and more", `Bearer ${TOKEN}x`, false],
-    ["two tokens", `Bearer ${TOKEN} ${TOKEN}`, false],
-    ["another scheme", `Basic ${TOKEN}`, false],
-    ["no scheme", TOKEN, false],
+  it.each<[string, boolean, string | undefined]>([
+    ["the token", true, `Bearer ${TOKEN}`],
+    ["a lower-case scheme", true, `bearer ${TOKEN}`],
+    ["no header", false, undefined],
+    ["an empty header", false, ""],
+    ["the scheme alone", false, "Bearer"],
+    ["the scheme and a space", false, "Bearer "],
+    ["a wrong token", false, "Bearer metrics-token-0123456788"],
+    ["a prefix of the token", false, `Bearer ${TOKEN.slice(0, -1)}`],
+    ["the token and more", false, `Bearer ${TOKEN}x`],
+    ["two tokens", false, `Bearer ${TOKEN} ${TOKEN}`],
+    ["another scheme", false, `Basic ${TOKEN}`],
+    ["no scheme", false, TOKEN],
     [
       "an oversized header holding the token",
-      `Bearer ${TOKEN}${" ".repeat(MAX_AUTHORIZATION_LENGTH)}`,
       false,
+      `Bearer ${TOKEN}${" ".repeat(MAX_AUTHORIZATION_LENGTH)}`,
     ],
-  ])("%s → %s", (_, header, expected) => {
+  ])("%s → %s", (_, expected, header) => {
     expect(bearerTokenMatches(header, TOKEN)).toBe(expected);
   });
 });
