@@ -20,6 +20,8 @@ export interface ServerEnv {
   readonly databaseUrl: string | undefined;
   readonly publicUrl: string | undefined;
   readonly dashboardToken: string | undefined;
+  /** `METRICS_TOKEN`: when set, `GET /metrics` requires `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
   readonly logLevel: string;
   /** `STEP_SANDBOX`: run steps in Linux namespaces — `auto` when available, `required`, or `off`. */
   readonly stepSandbox: SandboxMode;
@@ -104,6 +106,9 @@ export function readServerEnv(
   if (env.DASHBOARD_TOKEN !== undefined && env.DASHBOARD_TOKEN.length < MIN_SECRET_LENGTH) {
     errors.push(`DASHBOARD_TOKEN: at least ${MIN_SECRET_LENGTH} characters`);
   }
+  if (env.METRICS_TOKEN && !/^[\x21-\x7e]{16,512}$/.test(env.METRICS_TOKEN)) {
+    errors.push("METRICS_TOKEN: 16 to 512 printable characters, no spaces");
+  }
 
   const stepSandbox = parseSandboxMode(env.STEP_SANDBOX);
   if (!stepSandbox)
@@ -125,6 +130,7 @@ export function readServerEnv(
       databaseUrl: env.DATABASE_URL || undefined,
       publicUrl,
       dashboardToken: env.DASHBOARD_TOKEN || undefined,
+      metricsToken: env.METRICS_TOKEN || undefined,
       logLevel: env.LOG_LEVEL || "info",
       stepSandbox,
     },

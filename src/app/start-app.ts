@@ -9,11 +9,16 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { Config } from "../config/schema.ts";
+import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { createWorkspaces } from "../exec/workspace.ts";
 import type { ApprovalOctokit } from "../flow/approve-fork.ts";
 import { executeRun } from "../flow/execute-run.ts";
 import { routeDelivery } from "../flow/route-delivery.ts";
+import { countGitHubRequests } from "../observe/count-github-requests.ts";
+import { createMetrics, type Metrics } from "../observe/metrics.ts";
+import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
+import { checkDatabaseAndQueue, countQueuedRuns } from "../observe/stored-state.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
@@ -46,6 +51,8 @@ export interface AppOptions {
   readonly reporterDebounceMs?: number;
   /** Steps run in this sandbox (decided at start-up from `STEP_SANDBOX`); undefined runs them without. */
   readonly stepSandbox?: StepSandbox | undefined;
+  /** After shutdown begins, how long `/readyz` answers 503 before the server stops listening; default 0. */
+  readonly drainMs?: number;
 }
 
 export interface App {
@@ -53,6 +60,8 @@ export interface App {
   readonly url: string | undefined;
   readonly store: RunStore;
   readonly reporter: GitHubReporter;
+  /** The Prometheus registry behind `GET /metrics`. */
+  readonly metrics: Metrics;
   /** Stops accepting, lets running steps finish up to the grace period, then cancels them and closes. */
   stop(): Promise<void>;
 }
@@ -65,6 +74,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir },
   );
   const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
+  const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
+  let stopping: Promise<void> | undefined;
   // Group commit: deliveries that arrive while one is being recorded share the next transaction.
   const accepting = groupCommit((inputs: readonly AcceptDeliveryInput[]) => store.acceptDeliveries(inputs));
   const ignoredDeliveries = batchIgnoredDeliveries((inputs) => store.recordIgnoredDeliveries(inputs), {
@@ -78,7 +89,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     secret: env.webhookSecrets[0] ?? "unused-by-the-worker-role",
     baseUrl: env.githubApiUrl,
     log: logger.child({ name: "probot" }),
-    Octokit: withReliableDefaults(ProbotOctokit, logger.child({ name: "octokit" })) as typeof ProbotOctokit,
+    Octokit: withReliableDefaults(
+      ProbotOctokit.plugin(countGitHubRequests(metrics)),
+      logger.child({ name: "octokit" }),
+    ) as typeof ProbotOctokit,
   });
   const octokitFor = (installationId: number) => probot.auth(installationId);
   /**
@@ -104,7 +118,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger: logger.child({ name: "reporter" }),
     debounceMs: options.reporterDebounceMs,
   });
-  const report = (run: Parameters<GitHubReporter["runChanged"]>[0]) => reporter.runChanged(run);
+  const report = (run: Parameters<GitHubReporter["runChanged"]>[0]) => {
+    metrics.runChanged(run);
+    reporter.runChanged(run);
+  };
 
   // Execution: a mirror per repository and a worktree per run, under DATA_DIR.
   const workspaces = createWorkspaces({
@@ -140,26 +157,23 @@ export async function startApp(options: AppOptions): Promise<App> {
       webhookPath: env.webhookPath,
       secrets: env.webhookSecrets,
       logger: logger.child({ name: "webhooks" }),
-      routes: createRunPageRoutes({
-        getRun: async (id) => (await store.getRun(id)) ?? undefined,
-        readLog: (id, step) => store.readLog(id, step),
-        dashboardToken: env.dashboardToken,
-        secureCookie: env.publicUrl?.startsWith("https:") ?? false,
-      }),
-      onDelivery: (delivery) =>
-        routeDelivery(
-          {
-            config: () => config,
-            record: (input) => accepting.add(input),
-            recordIgnored: (input) => ignoredDeliveries.add(input),
-            report,
-            approveRuns: (repo, pr, sha) => store.approveRuns(repo, pr, sha),
-            approvalOctokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
-            filesOctokitFor: octokitFor,
-            logger,
-          },
-          delivery,
-        ),
+      routes: firstOf(
+        createObserveRoutes({
+          registry: metrics.registry,
+          metricsToken: env.metricsToken,
+          checkReady: () => checkDatabaseAndQueue(db),
+          isStopping: () => stopping !== undefined,
+          onError: (route, error) => logger.warn({ route, err: String(error) }, "observability route failed"),
+        }),
+        createRunPageRoutes({
+          getRun: async (id) => (await store.getRun(id)) ?? undefined,
+          readLog: (id, step) => store.readLog(id, step),
+          dashboardToken: env.dashboardToken,
+          secureCookie: env.publicUrl?.startsWith("https:") ?? false,
+        }),
+      ),
+      onDelivery: (delivery) => timedDelivery(delivery),
+      onRejected: (event) => metrics.delivery(event, "rejected"),
     });
     await new Promise<void>((resolve, reject) => {
       server?.once("error", reject);
@@ -171,13 +185,43 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger.info({ url, webhookPath: env.webhookPath }, "deploy-bot is listening");
   }
 
-  let stopping: Promise<void> | undefined;
+  /** Answers a verified delivery, counting its outcome and how long GitHub waited. */
+  async function timedDelivery(delivery: Delivery): Promise<DeliveryResponse> {
+    const started = performance.now();
+    try {
+      return await onDelivery(delivery);
+    } finally {
+      metrics.acked((performance.now() - started) / 1000);
+    }
+  }
+
+  /** Routes a verified delivery (`flow/route-delivery.ts`), counting its outcome. */
+  function onDelivery(delivery: Delivery): Promise<DeliveryResponse> {
+    return routeDelivery(
+      {
+        config: () => config,
+        record: (input) => accepting.add(input),
+        recordIgnored: (input) => ignoredDeliveries.add(input),
+        report,
+        approveRuns: (repo, pr, sha) => store.approveRuns(repo, pr, sha),
+        approvalOctokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
+        filesOctokitFor: octokitFor,
+        logger,
+        metrics,
+      },
+      delivery,
+    );
+  }
+
   return {
     url,
     store,
     reporter,
+    metrics,
     stop: () => {
       stopping ??= (async () => {
+        // `/readyz` answers 503 from here on; the drain lets a load balancer see it before we stop listening.
+        if (server && options.drainMs) await new Promise((resolve) => setTimeout(resolve, options.drainMs));
         if (server) {
           const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
           server.closeIdleConnections();

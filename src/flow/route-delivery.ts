@@ -7,6 +7,7 @@ import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { ChangedFiles, PullRequestEvent } from "../events/deploy-event.ts";
 import { PIPELINE_EVENTS } from "../events/webhook-events.ts";
 import { listPullRequestFiles, type PullRequestFilesClient } from "../github/list-pull-request-files.ts";
+import type { DeliveryMetrics } from "../observe/metrics.ts";
 import type { Logger } from "../store/logger.ts";
 import { type AcceptDeps, type AcceptResult, acceptDelivery } from "./accept-delivery.ts";
 import { type ApproveDeps, approveFork, parseApprovalRequest } from "./approve-fork.ts";
@@ -18,12 +19,14 @@ export interface RouteDeps extends Omit<AcceptDeps, "listChangedFiles">, Pick<Ap
   readonly approvalOctokitFor: ApproveDeps["octokitFor"];
   readonly filesOctokitFor: (installationId: number) => Promise<PullRequestFilesClient>;
   readonly logger: Pick<Logger, "info" | "warn">;
+  /** Counts each delivery's outcome (`deploybot_webhook_deliveries_total`). */
+  readonly metrics: Pick<DeliveryMetrics, "delivery">;
   /** Default 4 s. */
   readonly listFilesTimeoutMs?: number;
 }
 
 export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promise<DeliveryResponse> {
-  const { logger } = deps;
+  const { logger, metrics } = deps;
   const approval = parseApprovalRequest(delivery.name, delivery.payload);
   if (approval) {
     const result = await approveFork(
@@ -31,12 +34,19 @@ export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promis
       approval,
     );
     logger.info({ delivery: delivery.id, ...result, runs: undefined }, `fork approval ${result.outcome}`);
-    if (result.outcome === "refused") return { status: 202, body: `approval refused: ${result.reason}\n` };
-    if (delivery.name === "issue_comment")
+    if (result.outcome === "refused") {
+      metrics.delivery(delivery.name, "ignored");
+      return { status: 202, body: `approval refused: ${result.reason}\n` };
+    }
+    if (delivery.name === "issue_comment") {
+      metrics.delivery(delivery.name, "accepted");
       return { status: 202, body: `approved ${result.runs.length} runs\n` };
+    }
   }
-  if (!PIPELINE_EVENTS.has(delivery.name))
+  if (!PIPELINE_EVENTS.has(delivery.name)) {
+    metrics.delivery(delivery.name, "ignored");
     return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
+  }
   const result = await acceptDelivery(
     {
       config: deps.config,
@@ -51,6 +61,7 @@ export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promis
     { delivery: delivery.id, event: delivery.name, ...summary(result) },
     `delivery ${result.outcome}`,
   );
+  metrics.delivery(delivery.name, result.outcome);
   if (result.outcome === "accepted")
     return { status: 202, body: `accepted: ${result.runs.length} runs queued\n` };
   if (result.outcome === "duplicate") return { status: 200, body: "duplicate delivery: already accepted\n" };

@@ -26,6 +26,8 @@ export interface FrontDoorOptions {
   readonly logger: FrontDoorLogger;
   /** `GET /ping` answers `PONG` only once this is true; default always ready. */
   readonly isReady?: () => boolean;
+  /** Told of every refused webhook request (for metrics); `event` is the raw `X-GitHub-Event` header. */
+  readonly onRejected?: (event: string | undefined, reason: RejectionReason) => void;
   /** Interval of the rejection log's rate limit and summaries; default 1000 ms. */
   readonly rejectionLogIntervalMs?: number;
 }
@@ -101,6 +103,7 @@ export function createFrontDoor(opts: FrontDoorOptions): http.Server {
     bodyUnread: boolean,
   ): void => {
     rejections.reject(reason, req.socket.remoteAddress, header(req, "x-github-delivery"));
+    opts.onRejected?.(header(req, "x-github-event"), reason);
     send(res, status, `${message}\n`, bodyUnread && hasLargeUnreadBody(req));
   };
 
@@ -133,7 +136,10 @@ export function createFrontDoor(opts: FrontDoorOptions): http.Server {
     const read = await readBoundedBody(req, maxBodyBytes);
     if (!read.ok) {
       if (read.reason === "too-large") refuse(req, res, 413, "too-large", "payload too large", true);
-      else rejections.reject("aborted", req.socket.remoteAddress, id);
+      else {
+        rejections.reject("aborted", req.socket.remoteAddress, id);
+        opts.onRejected?.(name, "aborted");
+      }
       return;
     }
     if (!verifySignature(read.body, signature, secrets)) {

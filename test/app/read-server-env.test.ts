@@ -44,11 +44,26 @@ describe("readServerEnv", () => {
     [{ WEBHOOK_PATH: "hooks" }, "WEBHOOK_PATH: must start with /"],
     [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL: must be an http(s) URL"],
     [{ DASHBOARD_TOKEN: "tiny" }, "DASHBOARD_TOKEN: at least 16 characters"],
+    [{ METRICS_TOKEN: "tiny" }, "METRICS_TOKEN: 16 to 512 printable characters, no spaces"],
+    [{ METRICS_TOKEN: "has a space in it 0123" }, "METRICS_TOKEN: 16 to 512 printable characters, no spaces"],
+    [{ METRICS_TOKEN: "x".repeat(513) }, "METRICS_TOKEN: 16 to 512 printable characters, no spaces"],
     [{ STEP_SANDBOX: "maybe" }, 'STEP_SANDBOX: auto, required or off, not "maybe"'],
   ])("refuses %o", (override, message) => {
     const result = readServerEnv({ ...base, ...override }, noFile);
     expect(result.ok).toBe(false);
     expect(!result.ok && !result.setup && result.errors).toContain(message);
+  });
+
+  it("reads METRICS_TOKEN (unset or empty = open)", () => {
+    const token = "metrics-token-0123456789";
+    expect(readServerEnv({ ...base, METRICS_TOKEN: token }, noFile)).toMatchObject({
+      ok: true,
+      env: { metricsToken: token },
+    });
+    expect(readServerEnv({ ...base, METRICS_TOKEN: "" }, noFile)).toMatchObject({
+      env: { metricsToken: undefined },
+    });
+    expect(readServerEnv(base, noFile)).toMatchObject({ env: { metricsToken: undefined } });
   });
 
   it("reads STEP_SANDBOX", () => {

@@ -221,6 +221,10 @@ export interface HarnessOptions {
   readonly comments?: boolean;
   /** Added to the server's environment (declared secrets come from here). */
   readonly serverEnv?: Record<string, string>;
+  /** `METRICS_TOKEN` of the server. */
+  readonly metricsToken?: string;
+  /** How long `/readyz` answers 503 after stop begins, before the server closes. */
+  readonly drainMs?: number;
 }
 
 export function configOf(yaml: string): Config {
@@ -262,6 +266,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       databaseUrl: undefined,
       publicUrl: PUBLIC_URL,
       dashboardToken: undefined,
+      metricsToken: options.metricsToken,
       logLevel: "silent",
       stepSandbox: "off",
     },
@@ -279,6 +284,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     shutdownGraceMs: 2000,
     worker: { pollMs: 50, heartbeatMs: 1000 },
     reporterDebounceMs: 50,
+    drainMs: options.drainMs,
   });
   const url = app.url;
   if (!url) throw new Error("the app did not listen");

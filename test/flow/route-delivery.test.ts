@@ -38,6 +38,7 @@ function deps(): RouteDeps {
     recordIgnored() {},
     report() {},
     approveRuns: async () => [],
+    metrics: { delivery() {} },
     approvalOctokitFor: async () => {
       throw new Error("no approval expected");
     },
