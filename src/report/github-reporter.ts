@@ -46,6 +46,11 @@ export interface ReporterDeps {
   debounceMs?: number;
   /** The reporter's own retry after Octokit gave up; default 6 attempts, 2 s doubling (≈ 2 min in all). */
   retry?: { attempts?: number; baseDelayMs?: number };
+  /**
+   * How long a delivery whose runs are all final and sent is remembered (default 60 s): a late echo of a change
+   * already reported (a step's progress landing after the run's end, a redelivery) then sends nothing again.
+   */
+  forgetAfterMs?: number;
   /** Fork approval wording shown in the comment. */
   approval?: { command: string; label: string };
 }
@@ -63,6 +68,8 @@ interface DeliveryState {
   again: boolean;
   failures: number;
   retryWait: Promise<void> | undefined;
+  /** Set once everything is final and sent: forgets the delivery after `forgetAfterMs` of quiet. */
+  forget: NodeJS.Timeout | undefined;
 }
 
 interface ReportResult {
@@ -74,6 +81,7 @@ interface ReportResult {
 /** Creates the reporter; one per process (it keeps what was last sent in memory). */
 export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
   const debounceMs = deps.debounceMs ?? 300;
+  const forgetAfterMs = deps.forgetAfterMs ?? 60_000;
   const attempts = deps.retry?.attempts ?? 6;
   const baseDelayMs = deps.retry?.baseDelayMs ?? 2000;
   const publicUrl = deps.publicUrl?.replace(/\/+$/, "");
@@ -134,9 +142,15 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
     }
     state.failures = 0;
     if (result.done && !state.timer && !state.retryWait) {
-      // Everything final and delivered: forget it (a later change starts afresh and re-sends, harmlessly).
-      deliveries.delete(deliveryId);
-      for (const id of result.runIds) lastSent.delete(id);
+      // Everything final and delivered: forget it after a quiet spell. Forgetting at once would make an echo
+      // arriving a moment later (the worker's last step report racing the run's end) send the final status twice.
+      clearTimeout(state.forget);
+      state.forget = setTimeout(() => {
+        if (deliveries.get(deliveryId) !== state || state.timer || state.running || state.retryWait) return;
+        deliveries.delete(deliveryId);
+        for (const id of result.runIds) lastSent.delete(id);
+      }, forgetAfterMs);
+      state.forget.unref();
     }
   }
 
@@ -252,9 +266,18 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
         let state = deliveries.get(run.deliveryId);
         const first = state === undefined;
         if (!state) {
-          state = { timer: undefined, running: undefined, again: false, failures: 0, retryWait: undefined };
+          state = {
+            timer: undefined,
+            running: undefined,
+            again: false,
+            failures: 0,
+            retryWait: undefined,
+            forget: undefined,
+          };
           deliveries.set(run.deliveryId, state);
         }
+        clearTimeout(state.forget);
+        state.forget = undefined;
         if (first || FINAL_RUN_STATES.has(run.state)) {
           start(run.deliveryId);
         } else if (!state.timer) {

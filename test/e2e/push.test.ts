@@ -126,7 +126,7 @@ rules:
         const runs = await h.waitForRuns(first.id, 1);
         await h.waitForFinalStatuses(runs);
         const before = h.github.calls.length;
-        const statusesBefore = h.github.statuses().length;
+        const statusesBefore = h.github.statuses().map((s) => `${s.state} ${s.description}`);
 
         const again = await h.send("push", payload, first.id);
         expect(again.status).toBe(200);
@@ -135,7 +135,7 @@ rules:
         await new Promise((resolve) => setTimeout(resolve, 500));
         await h.app.reporter.flush();
         expect(await h.app.store.runsForDelivery(first.id)).toHaveLength(1);
-        expect(h.github.statuses()).toHaveLength(statusesBefore);
+        expect(h.github.statuses().map((s) => `${s.state} ${s.description}`)).toEqual(statusesBefore);
         expect(h.github.calls).toHaveLength(before);
         checkContext(h.github, {
           run: runs[0] as (typeof runs)[0],

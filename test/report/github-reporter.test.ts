@@ -167,6 +167,27 @@ describe("GitHub reporter: statuses", () => {
     expect(entries.filter((e) => e.level === "warn" || e.level === "error")).toEqual([]);
   });
 
+  it("sends a final status once when the run's end is echoed after it was delivered", async () => {
+    const s = store([run({ id: "t", pipeline: "test" })]);
+    const { logger } = recordingLogger();
+    const reporter = createGitHubReporter(deps(s, logger, plainOctokit(), { forgetAfterMs: 50 }));
+    const calls: object[] = [];
+    const scope = statusRecorder(nock(API), 2, calls);
+    const passed = { ...s.get("t"), state: "passed" as const, startedAt: at(0), finishedAt: at(3) };
+    reporter.runChanged(s.set(passed));
+    await reporter.flush();
+    reporter.runChanged(s.get("t")); // the worker's step report or a redelivery, after the end
+    await reporter.flush();
+    expect(calls).toEqual([status("test", "success", "Passed in 3s", "t")]);
+
+    // Forgotten after the quiet spell: a much later change is reported afresh.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    reporter.runChanged(s.get("t"));
+    await reporter.flush();
+    expect(calls).toHaveLength(2);
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("delivers a status after a 500, through Octokit's retry", async () => {
     const s = store([run({ id: "t", state: "failed", detail: "Unit tests exited with 1" })]);
     const { logger } = recordingLogger();
