@@ -7,7 +7,7 @@
  * Why HTTP and not `file://`: the webhook normaliser (`src/events/normalise-fields.ts`) refuses any
  * `repository.clone_url` that is not http(s), so `allowFileUrls` can never take effect for a webhook-driven run.
  */
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import nock from "nock";
@@ -17,7 +17,6 @@ import { startApp } from "../../src/app/start-app.ts";
 import { parseConfig } from "../../src/config/load-config.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { FINAL_RUN_STATES, type RunRecord } from "../../src/runs/run.ts";
-import { fixture } from "../fixtures/fixtures.ts";
 import {
   type BareRemote,
   createBareRemote,
@@ -28,6 +27,7 @@ import {
   serveGitHttp,
   type WorkRepo,
 } from "../helpers/git-remote.ts";
+import { pullRequestPayload, pushPayload, sendWebhook } from "../helpers/webhooks.ts";
 
 export const API = "https://api.github.com";
 export const OWNER = "Codertocat";
@@ -289,21 +289,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const url = app.url;
   if (!url) throw new Error("the app did not listen");
 
-  const send: Harness["send"] = async (event, payload, deliveryId = randomUUID()) => {
-    const body = JSON.stringify(payload);
-    const signature = createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex");
-    const response = await fetch(`${url}/api/github/webhooks`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-github-event": event,
-        "x-github-delivery": deliveryId,
-        "x-hub-signature-256": `sha256=${signature}`,
-      },
-      body,
-    });
-    return { status: response.status, text: await response.text(), id: deliveryId };
-  };
+  const send: Harness["send"] = (event, payload, deliveryId) =>
+    sendWebhook(url, WEBHOOK_SECRET, event, payload, deliveryId);
 
   const patchRepository = (payload: Record<string, unknown>): void => {
     const repository = payload.repository as Record<string, unknown>;
@@ -325,27 +312,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cloneUrl,
     scratch,
     send,
-    pushPayload(sha, branch = "main", before = "1111111111111111111111111111111111111111") {
-      const payload = fixture("push.branch");
-      patchRepository(payload);
-      payload.ref = `refs/heads/${branch}`;
-      payload.before = before;
-      payload.after = sha;
-      const commits = payload.commits as Record<string, unknown>[];
-      for (const commit of commits) commit.id = sha;
-      (payload.head_commit as Record<string, unknown>).id = sha;
-      return payload;
+    pushPayload(sha, branch = "main", before) {
+      return pushPayload(patchRepository, sha, { branch, ...(before ? { before } : {}) });
     },
     prPayload(action, sha) {
-      const payload = fixture(`pull_request.${action}`);
-      patchRepository(payload);
-      payload.number = PR_NUMBER;
-      const pr = payload.pull_request as Record<string, unknown>;
-      pr.number = PR_NUMBER;
-      const head = pr.head as Record<string, unknown>;
-      head.sha = sha;
-      (head.repo as Record<string, unknown>).clone_url = cloneUrl;
-      return payload;
+      return pullRequestPayload(patchRepository, action, { sha, number: PR_NUMBER, cloneUrl });
     },
     async commitPullRequest(files) {
       await git(work.dir, "checkout", "--quiet", "-B", "changes");

@@ -5,10 +5,10 @@
  * and keep everything it printed for the failure message.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import { sendWebhook } from "../helpers/webhooks.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -159,21 +159,7 @@ export async function startBot(
   return {
     ...bot,
     url,
-    async send(event, payload, deliveryId = randomUUID()) {
-      const body = JSON.stringify(payload);
-      const signature = createHmac("sha256", options.webhookSecret).update(body).digest("hex");
-      const response = await fetch(`${url}/api/github/webhooks`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-github-event": event,
-          "x-github-delivery": deliveryId,
-          "x-hub-signature-256": `sha256=${signature}`,
-        },
-        body,
-      });
-      return { status: response.status, text: await response.text(), id: deliveryId };
-    },
+    send: (event, payload, deliveryId) => sendWebhook(url, options.webhookSecret, event, payload, deliveryId),
     async get(pathname) {
       const response = await fetch(`${url}${pathname}`);
       return {

@@ -11,7 +11,6 @@
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fixture } from "../fixtures/fixtures.ts";
 import {
   createRepo,
   type GitHttpServer,
@@ -20,6 +19,7 @@ import {
   serveGitHttp,
   type WorkRepo,
 } from "../helpers/git-remote.ts";
+import { pullRequestPayload, pushPayload } from "../helpers/webhooks.ts";
 import { freePort, type RunningBot, startBot, waitFor } from "./bot-process.ts";
 import { type FakeGitHub, type StatusCall, startFakeGitHub } from "./fake-github.ts";
 
@@ -155,25 +155,11 @@ async function startScenario(
       bot = await launch();
       return bot;
     },
-    pushPayload(sha, before = "1111111111111111111111111111111111111111") {
-      const payload = fixture("push.branch");
-      patchRepository(payload);
-      payload.before = before;
-      payload.after = sha;
-      for (const commit of payload.commits as Record<string, unknown>[]) commit.id = sha;
-      (payload.head_commit as Record<string, unknown>).id = sha;
-      return payload;
+    pushPayload(sha, before) {
+      return pushPayload(patchRepository, sha, before ? { before } : {});
     },
     prPayload(action, sha) {
-      const payload = fixture(`pull_request.${action}`);
-      patchRepository(payload);
-      payload.number = PR_NUMBER;
-      const pr = payload.pull_request as Record<string, unknown>;
-      pr.number = PR_NUMBER;
-      const head = pr.head as Record<string, unknown>;
-      head.sha = sha;
-      (head.repo as Record<string, unknown>).clone_url = cloneUrl;
-      return payload;
+      return pullRequestPayload(patchRepository, action, { sha, number: PR_NUMBER, cloneUrl });
     },
     async commitPullRequest(files) {
       await git(work.dir, "checkout", "--quiet", "-B", "changes");
