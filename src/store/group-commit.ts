@@ -46,10 +46,9 @@ export function groupCommit<I, O>(
   let scheduled = false;
   const pump = (): void => {
     if (inFlight || scheduled || buffer.length === 0) return;
-    // Embedded PGlite runs each statement synchronously and resolves at once, so a commit's whole chain
-    // of awaits runs without reaching the event loop's poll phase: the next request is not even read
-    // until it ends. Yielding once (setImmediate runs after the poll phase) lets every request that is
-    // already on the wire reach this buffer and share the commit.
+    // Yield once before committing (setImmediate runs after the poll phase), so every request already on
+    // the wire is read into this buffer and shares the commit instead of the first of a burst committing
+    // alone. (This mattered most when embedded PGlite ran on this thread; it now runs in a worker thread.)
     scheduled = true;
     setImmediate(() => {
       scheduled = false;
