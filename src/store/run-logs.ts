@@ -1,9 +1,10 @@
 /** A run's step states and output: written by the runner as it goes, read by run pages and reports. */
 import type { StepUpdate } from "../runs/run.ts";
-import type { Executor } from "./database.ts";
+import type { Database, Executor } from "./database.ts";
 import { lastLines } from "./log-lines.ts";
 import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
 import type { Logger } from "./logger.ts";
+import type { OnRunChange } from "./run-changes.ts";
 
 export interface RunLogs {
   readLog(runId: string, stepIndex?: number): Promise<string>;
@@ -12,7 +13,8 @@ export interface RunLogs {
   updateStep(runId: string, update: StepUpdate): Promise<void>;
 }
 
-export function runLogs(db: Executor, logger: Logger): RunLogs {
+/** With `onChange`, a step update and what follows it commit in one transaction. */
+export function runLogs(db: Database, logger: Logger, onChange?: OnRunChange): RunLogs {
   return {
     readLog: (runId, stepIndex) => readLog(db, runId, stepIndex),
     async logTail(runId, stepIndex, lines) {
@@ -32,14 +34,23 @@ export function runLogs(db: Executor, logger: Logger): RunLogs {
       );
     },
     async updateStep(runId, update) {
-      await db.query(
-        `UPDATE steps SET state = $3::text,
-           exit_code = COALESCE($4::integer, exit_code),
-           started_at = CASE WHEN $3::text = 'pending' THEN started_at ELSE COALESCE(started_at, now()) END,
-           finished_at = CASE WHEN $3::text IN ('pending', 'running') THEN NULL ELSE now() END
-         WHERE run_id = $1 AND idx = $2`,
-        [runId, update.index, update.state, update.exitCode ?? null],
-      );
+      const write = (executor: Executor) =>
+        executor.query(
+          `UPDATE steps SET state = $3::text,
+             exit_code = COALESCE($4::integer, exit_code),
+             started_at = CASE WHEN $3::text = 'pending' THEN started_at ELSE COALESCE(started_at, now()) END,
+             finished_at = CASE WHEN $3::text IN ('pending', 'running') THEN NULL ELSE now() END
+           WHERE run_id = $1 AND idx = $2`,
+          [runId, update.index, update.state, update.exitCode ?? null],
+        );
+      if (!onChange) {
+        await write(db);
+        return;
+      }
+      await db.transaction(async (tx) => {
+        await write(tx);
+        await onChange(tx, { cause: "step", runIds: [runId] });
+      });
     },
   };
 }

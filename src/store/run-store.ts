@@ -19,6 +19,7 @@ import { loadRuns } from "./load-runs.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { processIsAlive } from "./process-alive.ts";
 import { type PruneResult, pruneFinished, type RetentionOptions } from "./retention.ts";
+import type { OnRunChange, RunChange } from "./run-changes.ts";
 import { newRunId } from "./run-keys.ts";
 import { type RunLogs, runLogs } from "./run-logs.ts";
 import { settleSteps, settleStepsOf } from "./settle-steps.ts";
@@ -81,6 +82,8 @@ export interface RunStore extends RunLogs, WorkerRegistry, DeliveryRecords {
 
 export interface RunStoreOptions {
   readonly logger?: Logger;
+  /** Called inside every transaction that changes runs (see `run-changes.ts`). */
+  readonly onChange?: OnRunChange | undefined;
 }
 
 /** Starts pg-boss on `db`, creates the queues, and returns the store. */
@@ -93,6 +96,9 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     for (const listener of listeners) listener();
   };
   const host = os.hostname();
+  const tellChange = async (tx: Transaction, change: RunChange): Promise<void> => {
+    if (options.onChange && change.runIds.length > 0) await options.onChange(tx, change);
+  };
 
   /** Ends waiting runs (skipped, superseded) and their steps, in two statements whatever their number. */
   const endWaitingRuns = async (
@@ -275,6 +281,14 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
         (run) => run.initialState === "queued" && run.needs.length === 0 && !supersededNew.has(run.id),
       );
       await enqueueRuns(tx, roots);
+      await tellChange(tx, {
+        cause: "accepted",
+        runIds: [
+          ...runs.map((run) => run.id),
+          ...supersededOld.map((row) => row.id),
+          ...dependents.skipped.map((row) => row.id),
+        ],
+      });
       return {
         inserted,
         supersededOld,
@@ -369,6 +383,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
           else await jobs.complete(tx, queue, job.id);
         }
       }
+      await tellChange(tx, { cause: "claimed", runIds: ids });
       return ids;
     });
     return { runs: await loadRuns(db, claimed), jobsTaken };
@@ -386,6 +401,10 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       await settleSteps(tx, runId, outcome.state);
       await jobs.complete(tx, row.job_queue, row.job_id);
       const dependents = await settleDependents(tx, [row.delivery_id]);
+      await tellChange(tx, {
+        cause: "finished",
+        runIds: [runId, ...dependents.skipped.map((skipped) => skipped.id)],
+      });
       return { deliveryId: row.delivery_id, dependents };
     });
     if (result === null) return { run: null, changed: [] };
@@ -436,6 +455,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       if (detail === null) continue;
       logger.warn({ workerId, detail }, "ending the runs of a worker that is gone");
       await db.transaction(async (tx) => {
+        const before = { requeued: result.requeued.length };
         const ended = await tx.query<{
           id: string;
           delivery_id: string;
@@ -475,6 +495,14 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
         );
         result.skipped.push(...dependents.skipped.map((skipped) => skipped.id));
         enqueued ||= dependents.enqueued;
+        await tellChange(tx, {
+          cause: "recovered",
+          runIds: [
+            ...ended.map((run) => run.id),
+            ...result.requeued.slice(before.requeued),
+            ...dependents.skipped.map((skipped) => skipped.id),
+          ],
+        });
         if (workerId !== options.workerId) {
           await tx.query("UPDATE workers SET stopped_at = now() WHERE id = $1 AND stopped_at IS NULL", [
             workerId,
@@ -509,6 +537,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
           tx,
           rows.filter((row) => row.needs.length === 0),
         );
+        await tellChange(tx, { cause: "approved", runIds: rows.map((row) => row.id) });
         return rows.map((row) => row.id);
       });
       if (approved.length > 0) notifyEnqueued();
@@ -517,7 +546,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     claimRuns,
     finishRun,
     ...workerRegistry(db, host),
-    ...runLogs(db, logger),
+    ...runLogs(db, logger, options.onChange),
     ...deliveryRecords(db),
     pruneFinished: (retention) => pruneFinished(db, retention),
     recoverRuns,
