@@ -52,7 +52,10 @@ function notificationMatches(
 ): boolean {
   if (!notification.on.includes(outcome)) return false;
   if (notification.pipelines && !listMatches(notification.pipelines, run.pipeline)) return false;
-  if (notification.environments && (run.environment === null || !listMatches(notification.environments, run.environment)))
+  if (
+    notification.environments &&
+    (run.environment === null || !listMatches(notification.environments, run.environment))
+  )
     return false;
   // Owner and repository names are case-insensitive on GitHub, as in rules' `repos`.
   if (notification.repos && !listMatches(notification.repos, run.event.repo.fullName, true)) return false;

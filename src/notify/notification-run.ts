@@ -123,7 +123,9 @@ function triggerText(run: RunRecord): string {
   const { event } = run;
   if (event.kind === "pull_request") return `pull request #${event.prNumber} by ${event.sender}`;
   if (event.kind === "push") {
-    return event.tag !== undefined ? `push of tag ${event.tag} by ${event.sender}` : `push by ${event.sender}`;
+    return event.tag !== undefined
+      ? `push of tag ${event.tag} by ${event.sender}`
+      : `push by ${event.sender}`;
   }
   // Events added later (commands, rollbacks, schedules) are named by their kind.
   return `${String((event as { kind: unknown }).kind)} by ${String((event as { sender: unknown }).sender)}`;

@@ -68,7 +68,10 @@ export function renderSlack(run: NotificationRun): SlackMessage {
   const headline = `${emoji} *${slackText(run.pipeline)}*${where} ${OUTCOME_WORD[run.outcome]} on ${slackText(run.repository)} at \`${run.shortSha}\``;
   const text = `${emoji} ${slackText(run.repository)}: ${slackText(run.pipeline)}${where} ${OUTCOME_WORD[run.outcome]} at ${run.shortSha}`;
 
-  const field = (label: string, value: string): MrkdwnText => ({ type: "mrkdwn", text: `*${label}*\n${value}` });
+  const field = (label: string, value: string): MrkdwnText => ({
+    type: "mrkdwn",
+    text: `*${label}*\n${value}`,
+  });
   const fields: MrkdwnText[] = [
     field("Repository", slackText(run.repository)),
     field("Pipeline", slackText(run.pipeline)),
@@ -76,7 +79,10 @@ export function renderSlack(run: NotificationRun): SlackMessage {
     field("Outcome", `${emoji} ${run.outcome}`),
     field("Commit", slackLink(run.commitUrl, `\`${run.shortSha}\``)),
     run.prNumber !== null && run.prUrl !== null
-      ? field("Pull request", `${slackLink(run.prUrl, `#${run.prNumber}`)} ${slackText(run.branch ?? "")}`.trim())
+      ? field(
+          "Pull request",
+          `${slackLink(run.prUrl, `#${run.prNumber}`)} ${slackText(run.branch ?? "")}`.trim(),
+        )
       : run.tag !== null
         ? field("Tag", slackText(run.tag))
         : field("Branch", slackText(run.branch ?? run.ref)),
@@ -97,6 +103,9 @@ export function renderSlack(run: NotificationRun): SlackMessage {
     blocks.push({ type: "section", text: { type: "mrkdwn", text: `\`\`\`\n${log}\n\`\`\`` } });
   }
   if (run.url !== null)
-    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: slackLink(run.url, "View the run") }] });
+    blocks.push({
+      type: "context",
+      elements: [{ type: "mrkdwn", text: slackLink(run.url, "View the run") }],
+    });
   return { text, blocks };
 }

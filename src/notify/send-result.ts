@@ -43,7 +43,13 @@ export function resultOfAnswer(
   const error = `HTTP ${status}${answer ? `: ${answer}` : ""}`;
   if (status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(retryAfter, now);
-    return { ok: false, retryable: true, status, error, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    return {
+      ok: false,
+      retryable: true,
+      status,
+      error,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    };
   }
   // 3xx (redirects are not followed: a signed body must not go elsewhere) and other 4xx: retrying cannot help.
   return { ok: false, retryable: false, status, error };
@@ -54,7 +60,11 @@ export function resultOfNetworkError(error: unknown): SendResult {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
   const code = typeof cause?.code === "string" ? cause.code : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  return { ok: false, retryable: true, error: `network error: ${excerpt(code ? `${message} (${code})` : message)}` };
+  return {
+    ok: false,
+    retryable: true,
+    error: `network error: ${excerpt(code ? `${message} (${code})` : message)}`,
+  };
 }
 
 const excerpt = (text: string): string => text.replace(/\s+/g, " ").trim().slice(0, 200);

@@ -5,7 +5,11 @@ import { resultOfAnswer, resultOfNetworkError, type SendResult } from "./send-re
 
 export const SEND_TIMEOUT_MS = 10_000;
 
-export async function sendSlack(url: string, message: SlackMessage, now = () => new Date()): Promise<SendResult> {
+export async function sendSlack(
+  url: string,
+  message: SlackMessage,
+  now = () => new Date(),
+): Promise<SendResult> {
   // The library's errors carry the status and body but not the headers: keep `Retry-After` on the way by.
   let retryAfter: string | null = null;
   const webhook = new IncomingWebhook(url, {
