@@ -20,11 +20,19 @@ export type TargetsResult =
 export const channelOf = (notification: NotificationConfig): "slack" | "webhook" =>
   notification.slack !== undefined ? "slack" : "webhook";
 
-/** Resolves every notification's target; every problem is reported at once, none names a secret's value. */
-export function resolveNotificationTargets(config: Config, env: NodeJS.ProcessEnv): TargetsResult {
+/**
+ * Resolves every notification's target (or only the one named `only`); every problem is reported at once, none
+ * names a secret's value.
+ */
+export function resolveNotificationTargets(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  only?: string,
+): TargetsResult {
   const errors: string[] = [];
   const targets = new Map<string, NotificationTarget>();
   config.notifications.forEach((notification, index) => {
+    if (only !== undefined && notification.name !== only) return;
     const where = `notifications[${index}] (${notification.name})`;
     if (notification.slack !== undefined) {
       const name = notification.slack;
