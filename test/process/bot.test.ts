@@ -6,6 +6,7 @@
  */
 import { describe, it } from "vitest";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
+import { failingTestNotifies, notificationSurvivesKill } from "./notifications.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
 import { killAndRestart } from "./restart.case.ts";
@@ -15,4 +16,6 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
+  it("a failing test notifies Slack and a signed webhook, retrying 5xx, never a 400", failingTestNotifies);
+  it("a pending notification survives kill -9: delivered after the restart, once", notificationSurvivesKill);
 });
