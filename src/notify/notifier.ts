@@ -10,7 +10,7 @@ import type { NotificationMetrics } from "../observe/metrics.ts";
 import type { Delivered } from "../outbox/drain-outbox.ts";
 import { enqueueOutbox, type OutboxMessage, type StoredOutboxMessage } from "../outbox/outbox.ts";
 import { lastLines } from "../report/log-tail.ts";
-import type { RunRecord } from "../runs/run.ts";
+import { FINAL_RUN_STATES, type RunRecord, type RunState } from "../runs/run.ts";
 import { loadRuns } from "../store/load-runs.ts";
 import { readLogEnd } from "../store/log-end.ts";
 import type { Logger } from "../store/logger.ts";
@@ -95,6 +95,12 @@ export function sendTo(
   return sendWebhook(target, id, typeof body === "string" ? body : JSON.stringify(body));
 }
 
+/** Run states that have a notification outcome, as an SQL list. */
+const OUTCOME_STATES = ([...FINAL_RUN_STATES, "running", "queued", "awaiting_approval"] as RunState[])
+  .filter((state) => notificationOutcome(state) !== undefined)
+  .map((state) => `'${state}'`)
+  .join(", ");
+
 export function createNotifier(options: NotifierOptions): Notifier {
   const now = options.now ?? (() => new Date());
   const send = options.send ?? sendTo;
@@ -104,8 +110,17 @@ export function createNotifier(options: NotifierOptions): Notifier {
     if (change.cause === "step" || change.cause === "approved") return;
     const config = options.config();
     if (config.notifications.length === 0) return;
+    // Most changes (queued, superseded, skipped runs) have no outcome: read whole runs only for those that do.
+    const told = await tx.query<{ id: string }>(
+      `SELECT id FROM runs WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND state IN (${OUTCOME_STATES})`,
+      [JSON.stringify(change.runIds)],
+    );
+    if (told.length === 0) return;
     const messages: OutboxMessage[] = [];
-    for (const run of await loadRuns(tx, change.runIds)) {
+    for (const run of await loadRuns(
+      tx,
+      told.map((row) => row.id),
+    )) {
       if (notificationOutcome(run.state) === undefined) continue;
       const failed = failedStepIndex(run);
       const tail =
