@@ -74,7 +74,7 @@ const excerpt = (text: string): string => text.replace(/\s+/g, " ").trim().slice
  * within 30 s after it, then backing off to an hour). `attempts` counts the attempts made so far (≥ 1).
  */
 export function retryDelayMs(attempts: number): number {
-  const schedule = [2_000, 10_000, 60_000, 5 * 60_000, 20 * 60_000];
+  const schedule = [2_000, 5_000, 30_000, 2 * 60_000, 10 * 60_000];
   return schedule[Math.max(0, attempts - 1)] ?? 60 * 60_000;
 }
 

@@ -16,6 +16,15 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
-  it("a failing test notifies Slack and a signed webhook, retrying 5xx, never a 400", failingTestNotifies);
-  it("a pending notification survives kill -9: delivered after the restart, once", notificationSurvivesKill);
+  // Retries wait as the contract says (2 s, then 5 s): these two cases get more time on a loaded machine.
+  it(
+    "a failing test notifies Slack and a signed webhook, retrying 5xx, never a 400",
+    failingTestNotifies,
+    90_000,
+  );
+  it(
+    "a pending notification survives kill -9: delivered after the restart, once",
+    notificationSurvivesKill,
+    90_000,
+  );
 });
