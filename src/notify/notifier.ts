@@ -46,8 +46,6 @@ export interface NotifierOptions {
   readonly logger: Logger;
   readonly metrics?: NotificationMetrics;
   readonly now?: () => Date;
-  /** Sends; replaced in tests. */
-  readonly send?: typeof sendTo;
 }
 
 export interface Notifier {
@@ -103,7 +101,6 @@ const OUTCOME_STATES = ([...FINAL_RUN_STATES, "running", "queued", "awaiting_app
 
 export function createNotifier(options: NotifierOptions): Notifier {
   const now = options.now ?? (() => new Date());
-  const send = options.send ?? sendTo;
 
   const onChange: OnRunChange = async (tx, change) => {
     // A step's progress is not an outcome, and approval only queues: neither is ever notified.
@@ -143,7 +140,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
         error: `notification "${payload.notification}" is not configured`,
       };
     }
-    const result = await send(target, payload.body, webhookId(message.key));
+    const result = await sendTo(target, payload.body, webhookId(message.key));
     const where = { ...log, url: loggableUrl(target.url), attempt: message.attempts + 1 };
     if (result.ok) {
       options.metrics?.notification(target.channel, "sent");
