@@ -79,8 +79,11 @@ export async function failingTestNotifies(): Promise<void> {
       await withScenario({ configYaml: failingConfig(r.audit!.url, r.refused!.url), env }, async (s) => {
         const sha = await s.work.commit({ "src/app.txt": "broken" });
         await s.work.push("main");
-        expect((await s.bot.send("push", s.pushPayload(sha))).text).toBe("accepted: 2 runs queued\n");
-        await s.finalStatuses(sha, ["deploy-bot/test", "deploy-bot/deploy"]);
+        // A hostile sender login (GitHub's are tame, but the payload is what arrives): shown, never pinging.
+        const payload = s.pushPayload(sha);
+        (payload.sender as Record<string, unknown>).login = `<!here> *boss* ${"x".repeat(5_000)}`;
+        expect((await s.bot.send("push", payload)).text).toBe("accepted: 2 runs queued\n");
+        await s.finalStatuses(sha, ["deploy-bot/test", "deploy-bot/deploy"], 50_000);
 
         await waitFor("the Slack message, after a 500", () => r.chat!.requests.length >= 2, 20_000);
         const [first, second] = r.chat!.requests;
@@ -95,6 +98,9 @@ export async function failingTestNotifies(): Promise<void> {
         expect(shown).not.toContain("<!channel>"); // the log cannot ping the channel
         expect(shown).toContain("&lt;!channel&gt; 1 test failed");
         expect(shown).toContain(`${s.env.PUBLIC_URL}/runs/`);
+        expect(shown).not.toContain("<!here>");
+        expect(shown).toContain("push by &lt;!here&gt; \u200b*\u200bboss\u200b*\u200b xxx");
+        expect(shown).not.toContain("x".repeat(200)); // cut to fit Slack's limits
 
         await waitFor("the webhook, after 503 twice", () => r.audit!.requests.length >= 3, 30_000);
         const ids = new Set(r.audit!.requests.map((request) => request.headers["webhook-id"]));
@@ -152,7 +158,7 @@ export async function notificationSurvivesKill(): Promise<void> {
       const sha = await s.work.commit({ "src/app.txt": "v2" });
       await s.work.push("main");
       await s.bot.send("push", s.pushPayload(sha));
-      await s.finalStatuses(sha, ["deploy-bot/deploy"]);
+      await s.finalStatuses(sha, ["deploy-bot/deploy"], 50_000);
       await waitFor("the first attempt", () => r.chat!.requests.length >= 1, 20_000);
       await s.bot.kill9();
       expect(r.chat!.requests).toHaveLength(1);
