@@ -1,5 +1,6 @@
 /** Retention: finished runs beyond the kept count or age go, with their steps and logs (ON DELETE CASCADE). */
 import type { Executor } from "./database.ts";
+import { pruneSentComments } from "./sent-reports.ts";
 
 export interface PruneResult {
   readonly runs: number;
@@ -27,5 +28,6 @@ export async function pruneFinished(
          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.delivery_id = d.id) RETURNING id`,
     [olderThanDays],
   );
+  await pruneSentComments(db);
   return { runs: runs.length, deliveries: deliveries.length };
 }
