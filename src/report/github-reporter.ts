@@ -13,6 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import type { PullRequestEvent } from "../events/deploy-event.ts";
+import type { Delivered } from "../outbox/drain-outbox.ts";
 import type { RunRecord } from "../runs/run.ts";
 import type { PullRequestKey, SentReports, SentStatus } from "../store/sent-reports.ts";
 import { createCommentUpserter } from "./comment-upserter.ts";
@@ -30,10 +31,7 @@ import {
 
 export type { OctokitLike } from "./octokit-like.ts";
 
-/** What a handler tells the outbox (the outbox's `Delivered`). */
-export type Delivered =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly retryable: boolean; readonly retryAfterMs?: number; readonly error: string };
+export type { Delivered } from "../outbox/drain-outbox.ts";
 
 export interface ReporterLogger {
   info(obj: object, msg: string): void;
