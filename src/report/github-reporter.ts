@@ -29,9 +29,8 @@ import {
   STATUS_TOPIC,
 } from "./report-messages.ts";
 
-export type { OctokitLike } from "./octokit-like.ts";
-
 export type { Delivered } from "../outbox/drain-outbox.ts";
+export type { OctokitLike } from "./octokit-like.ts";
 
 export interface ReporterLogger {
   info(obj: object, msg: string): void;

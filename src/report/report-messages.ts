@@ -41,7 +41,11 @@ export function reportMessages(runs: readonly ChangedRun[]): ReportMessage[] {
   for (const run of runs) {
     const status = `${STATUS_TOPIC} ${run.deliveryId}`;
     if (!messages.has(status))
-      messages.set(status, { topic: STATUS_TOPIC, key: run.deliveryId, payload: { deliveryId: run.deliveryId } });
+      messages.set(status, {
+        topic: STATUS_TOPIC,
+        key: run.deliveryId,
+        payload: { deliveryId: run.deliveryId },
+      });
     if (run.prNumber === null) continue;
     const key = commentKey(run.repo, run.prNumber);
     if (!messages.has(`${COMMENT_TOPIC} ${key}`))
