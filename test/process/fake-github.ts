@@ -33,7 +33,7 @@ export interface FakeGitHubOptions {
    * Chaos: asked before each call (after its OpenAPI check); a fault is answered instead of GitHub's answer and
    * is no violation. `drop` closes the connection without an answer; `drop-after` does the call, then drops.
    */
-  readonly faults?: (call: { method: string; path: string }) => Fault | undefined;
+  readonly faults?: (call: { method: string; path: string; body: unknown }) => Fault | undefined;
 }
 
 export type Fault =
@@ -289,7 +289,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       }
       const verdict = checker.check(method, path, body);
       if (!verdict.ok) violations.push(`${where}: ${verdict.reason}`);
-      const fault = options.faults?.({ method, path });
+      const fault = options.faults?.({ method, path, body });
       if (fault !== undefined && fault !== "drop-after") {
         calls.push({ method, path, query: url.search, body, auth: "none", status: 0, fault: true });
         if (fault === "drop") {

@@ -47,6 +47,9 @@ it("edits the known comment without looking it up", async () => {
   const scope = nock("https://api.github.com")
     .patch("/repos/acme/app/issues/comments/9")
     .reply(200, { id: 9 });
-  expect(await createCommentUpserter().upsert(octokit(), pr, "body", 9)).toEqual({ outcome: "updated", id: 9 });
+  expect(await createCommentUpserter().upsert(octokit(), pr, "body", 9)).toEqual({
+    outcome: "updated",
+    id: 9,
+  });
   expect(scope.isDone()).toBe(true);
 });

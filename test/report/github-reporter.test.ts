@@ -10,12 +10,7 @@ import { withReliableDefaults } from "../../src/report/octokit-options.ts";
 import { COMMENT_MARKER } from "../../src/report/render-comment.ts";
 import { COMMENT_TOPIC, STATUS_TOPIC } from "../../src/report/report-messages.ts";
 import type { RunRecord } from "../../src/runs/run.ts";
-import type {
-  PullRequestKey,
-  SentComment,
-  SentReports,
-  SentStatus,
-} from "../../src/store/sent-reports.ts";
+import type { PullRequestKey, SentComment, SentReports, SentStatus } from "../../src/store/sent-reports.ts";
 import { at, prEvent, run, SHA, step, testSteps } from "./fixtures.ts";
 
 const API = "https://api.github.com";
@@ -147,7 +142,6 @@ afterEach(() => {
   nock.enableNetConnect();
 });
 
-
 describe("GitHub reporter: statuses", () => {
   it("reports a delivery's lifecycle with a handful of status calls for 50 changes", async () => {
     const s = store([
@@ -273,7 +267,12 @@ describe("GitHub reporter: statuses", () => {
   it.each([
     ["429 with Retry-After", 429, { "retry-after": "7" }, 7000],
     ["403 with Retry-After (secondary rate limit)", 403, { "retry-after": "30" }, 30_000],
-    ["403 with the limit used up", 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "RESET" }, 90_000],
+    [
+      "403 with the limit used up",
+      403,
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "RESET" },
+      90_000,
+    ],
   ])("a rate limit (%s) waits as long as GitHub asks", async (_name, code, headers, waitMs) => {
     const s = store([run({ id: "t" })]);
     const { logger } = recordingLogger();
@@ -315,9 +314,7 @@ describe("GitHub reporter: statuses", () => {
   it("a 403 that is no rate limit (no permission) is not retried", async () => {
     const s = store([run({ id: "t" })]);
     const { logger } = recordingLogger();
-    const scope = nock(API)
-      .post(STATUSES)
-      .reply(403, { message: "Resource not accessible by integration" });
+    const scope = nock(API).post(STATUSES).reply(403, { message: "Resource not accessible by integration" });
     expect(await createGitHubReporter(deps(s, logger)).reportStatuses("delivery-1")).toMatchObject({
       ok: false,
       retryable: false,
@@ -331,14 +328,16 @@ describe("GitHub reporter: statuses", () => {
     const reporter = createGitHubReporter(deps(s, logger));
     const calls: object[] = [];
     const scope = statusRecorder(nock(API), 1, calls);
-    expect(await reporter.handlers[STATUS_TOPIC]({ payload: { deliveryId: "delivery-1" } })).toEqual(DELIVERED);
+    expect(await reporter.handlers[STATUS_TOPIC]({ payload: { deliveryId: "delivery-1" } })).toEqual(
+      DELIVERED,
+    );
     expect(await reporter.handlers[STATUS_TOPIC]({ payload: { deliveryId: 7 } })).toMatchObject({
       ok: false,
       retryable: false,
     });
-    expect(await reporter.handlers[COMMENT_TOPIC]({ payload: { repo: "acme/app", prNumber: -1 } })).toMatchObject(
-      { ok: false, retryable: false },
-    );
+    expect(
+      await reporter.handlers[COMMENT_TOPIC]({ payload: { repo: "acme/app", prNumber: -1 } }),
+    ).toMatchObject({ ok: false, retryable: false });
     // A delivery pruned meanwhile has nothing left to report.
     expect(await reporter.handlers[STATUS_TOPIC]({ payload: { deliveryId: "gone" } })).toEqual(DELIVERED);
     expect(calls).toHaveLength(1);
@@ -442,7 +441,10 @@ describe("GitHub reporter: PR comment", () => {
 
     expect(answers).toEqual([DELIVERED, DELIVERED]);
     expect(writes).toEqual([
-      ["POST", expectedBody("| test | ⏳ Queued | — | [details](https://bot.example.com/runs/b) |", "f".repeat(40))],
+      [
+        "POST",
+        expectedBody("| test | ⏳ Queued | — | [details](https://bot.example.com/runs/b) |", "f".repeat(40)),
+      ],
     ]);
     expect(scope.isDone()).toBe(true);
   });

@@ -46,7 +46,12 @@ async function open(options: { dataDir: string } | { databaseUrl: string }, drai
     logger: quiet,
   });
   const drainer = drain
-    ? await startOutboxDrainer(db, { handlers: reporter.handlers, pollMs: 20, backoff: FAST, exclusive: true })
+    ? await startOutboxDrainer(db, {
+        handlers: reporter.handlers,
+        pollMs: 20,
+        backoff: FAST,
+        exclusive: true,
+      })
     : undefined;
   return {
     db,
@@ -114,8 +119,18 @@ for (const mode of await storageModes()) {
         );
         // accepted, claimed, finished: three changes, coalesced into one message per key.
         expect(rows).toEqual([
-          { topic: "github-status", key: event.deliveryId, payload: { deliveryId: event.deliveryId }, version: 3 },
-          { topic: "github-comment", key: "acme/app#7", payload: { repo: "acme/app", prNumber: 7 }, version: 3 },
+          {
+            topic: "github-status",
+            key: event.deliveryId,
+            payload: { deliveryId: event.deliveryId },
+            version: 3,
+          },
+          {
+            topic: "github-comment",
+            key: "acme/app#7",
+            payload: { repo: "acme/app", prNumber: 7 },
+            version: 3,
+          },
         ]);
       } finally {
         await app.close();
@@ -128,7 +143,10 @@ for (const mode of await storageModes()) {
       const app = await open(created.options, true);
       try {
         const sent: string[] = [];
-        const failing = nock(API).post(/\/statuses\//).times(40).reply(500, { message: "down" });
+        const failing = nock(API)
+          .post(/\/statuses\//)
+          .times(40)
+          .reply(500, { message: "down" });
         const { deliveryId } = await runToTheEnd(app.store);
         await waitUntil("40 failed tries", () => failing.isDone());
         statusRecorder(/\/statuses\//, sent);
