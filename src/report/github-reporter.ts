@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import type { PullRequestEvent } from "../events/deploy-event.ts";
 import type { Delivered } from "../outbox/drain-outbox.ts";
 import type { RunRecord } from "../runs/run.ts";
-import type { PullRequestKey, SentReports, SentStatus } from "../store/sent-reports.ts";
+import type { PullRequestKey, SentReports } from "../store/sent-reports.ts";
 import { createCommentUpserter } from "./comment-upserter.ts";
 import { describeGitHubFailure } from "./github-errors.ts";
 import type { OctokitLike } from "./octokit-like.ts";
@@ -95,17 +95,10 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
     return next;
   }
 
-  async function sendStatuses(deliveryId: string): Promise<Delivered> {
-    let runs: RunRecord[];
-    let sent: Map<string, SentStatus>;
-    try {
-      runs = await deps.runsForDelivery(deliveryId);
-      sent = await deps.sent.statusesSent(runs.map((run) => run.id));
-    } catch (error) {
-      return storeFailed(error, { deliveryId });
-    }
-    const event = runs[0]?.event;
-    if (!event) return DELIVERED; // pruned meanwhile: nothing left to report
+  /** The statuses of a delivery's runs that differ from what GitHub was last told, rendered now. */
+  async function dueStatuses(deliveryId: string) {
+    const runs = await deps.runsForDelivery(deliveryId);
+    const sent = await deps.sent.statusesSent(runs.map((run) => run.id));
     const at = now();
     const due = runs
       .map((run) => ({ run, status: renderStatus(run, runs, at) }))
@@ -113,21 +106,39 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
         const last = sent.get(run.id);
         return last?.state !== status.state || last.description !== status.description;
       });
-    if (due.length === 0) return DELIVERED;
-    if (event.installationId === undefined) {
-      log.warn({ deliveryId }, "no installation id: cannot report to GitHub");
-      return DELIVERED;
-    }
-    let octokit: OctokitLike;
-    try {
-      octokit = await deps.octokitFor(event.installationId);
-    } catch (error) {
-      return gitHubFailed(error, { deliveryId });
-    }
+    return { runs, due };
+  }
+
+  /**
+   * Sends one differing status at a time, reading the runs again before each: writes queue behind GitHub's
+   * write limit (~1/s), and a status computed before the wait may be stale by the time it could be sent.
+   */
+  async function sendStatuses(deliveryId: string): Promise<Delivered> {
+    let octokit: OctokitLike | undefined;
     let refused: Delivered | undefined;
-    for (const { run, status } of due) {
+    const refusedRuns = new Set<string>();
+    // Each write brings one run's status up to date; changes after the last read have their own message.
+    let writesLeft: number | undefined;
+    for (;;) {
+      let read: Awaited<ReturnType<typeof dueStatuses>>;
+      try {
+        read = await dueStatuses(deliveryId);
+      } catch (error) {
+        return storeFailed(error, { deliveryId });
+      }
+      writesLeft ??= 2 * read.runs.length;
+      const next = read.due.find(({ run }) => !refusedRuns.has(run.id));
+      const event = read.runs[0]?.event; // none: pruned meanwhile, nothing left to report
+      if (!event || !next || writesLeft <= 0) return refused ?? DELIVERED;
+      writesLeft -= 1;
+      if (event.installationId === undefined) {
+        log.warn({ deliveryId }, "no installation id: cannot report to GitHub");
+        return DELIVERED;
+      }
+      const { run, status } = next;
       const targetUrl = runUrl(run.id);
       try {
+        octokit ??= await deps.octokitFor(event.installationId);
         await octokit.rest.repos.createCommitStatus({
           owner: run.event.repo.owner,
           repo: run.event.repo.name,
@@ -142,6 +153,7 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
         // A transient failure stops here: the rest would most likely fail alike; the retry sends them all.
         if (!answer.ok && answer.retryable) return answer;
         refused ??= answer;
+        refusedRuns.add(run.id);
         continue;
       }
       try {
@@ -150,7 +162,6 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
         return storeFailed(error, { deliveryId, runId: run.id });
       }
     }
-    return refused ?? DELIVERED;
   }
 
   async function sendComment(pr: PullRequestKey): Promise<Delivered> {

@@ -78,7 +78,7 @@ function statusRecorder(path: RegExp, sent: string[]) {
     });
 }
 
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -105,87 +105,91 @@ afterEach(() => {
 });
 
 for (const mode of await storageModes()) {
-  describe.skipIf(mode.skipReason !== null)(`reports through the outbox on ${mode.name}`, () => {
-    it("each change enqueues one message per delivery and per pull request, in its own transaction", async () => {
-      const created = await mode.create();
-      const app = await open(created.options, false);
-      try {
-        const event = pullRequestEvent({ fork: false });
-        await app.store.acceptDelivery(delivery(event, [run("test"), run("lint")]));
-        const { runs } = await app.store.claimRuns("worker-1", 2);
-        await app.store.finishRun(runs[0]!.id, { state: "passed", detail: "" });
-        const rows = await app.db.query<{ topic: string; key: string; payload: unknown; version: number }>(
-          "SELECT topic, key, payload, version FROM outbox ORDER BY id",
-        );
-        // accepted, claimed, finished: three changes, coalesced into one message per key.
-        expect(rows).toEqual([
-          {
-            topic: "github-status",
-            key: event.deliveryId,
-            payload: { deliveryId: event.deliveryId },
-            version: 3,
-          },
-          {
-            topic: "github-comment",
-            key: "acme/app#7",
-            payload: { repo: "acme/app", prNumber: 7 },
-            version: 3,
-          },
-        ]);
-      } finally {
-        await app.close();
-        await created.cleanup();
-      }
-    });
+  describe.skipIf(mode.skipReason !== null)(
+    `reports through the outbox on ${mode.name}`,
+    { timeout: 90_000 },
+    () => {
+      it("each change enqueues one message per delivery and per pull request, in its own transaction", async () => {
+        const created = await mode.create();
+        const app = await open(created.options, false);
+        try {
+          const event = pullRequestEvent({ fork: false });
+          await app.store.acceptDelivery(delivery(event, [run("test"), run("lint")]));
+          const { runs } = await app.store.claimRuns("worker-1", 2);
+          await app.store.finishRun(runs[0]!.id, { state: "passed", detail: "" });
+          const rows = await app.db.query<{ topic: string; key: string; payload: unknown; version: number }>(
+            "SELECT topic, key, payload, version FROM outbox ORDER BY id",
+          );
+          // accepted, claimed, finished: three changes, coalesced into one message per key.
+          expect(rows).toEqual([
+            {
+              topic: "github-status",
+              key: event.deliveryId,
+              payload: { deliveryId: event.deliveryId },
+              version: 3,
+            },
+            {
+              topic: "github-comment",
+              key: "acme/app#7",
+              payload: { repo: "acme/app", prNumber: 7 },
+              version: 3,
+            },
+          ]);
+        } finally {
+          await app.close();
+          await created.cleanup();
+        }
+      });
 
-    it("GitHub failing 40 times in a row (the old reporter gave up after 6): the final status arrives", async () => {
-      const created = await mode.create();
-      const app = await open(created.options, true);
-      try {
+      it("GitHub failing 40 times in a row (the old reporter gave up after 6): the final status arrives", async () => {
+        const created = await mode.create();
+        const app = await open(created.options, true);
+        try {
+          const sent: string[] = [];
+          const failing = nock(API)
+            .post(/\/statuses\//)
+            .times(40)
+            .reply(500, { message: "down" });
+          const { deliveryId } = await runToTheEnd(app.store);
+          await waitUntil("40 failed tries", () => failing.isDone());
+          statusRecorder(/\/statuses\//, sent);
+          app.drainer?.wake();
+          await waitUntil("the final status", () => sent.length > 0);
+          await app.drainer?.drainOnce();
+          // Only what is true now is sent: the intermediate states were superseded while GitHub was down.
+          expect(sent).toEqual([expect.stringMatching(/^success Passed in /)]);
+          expect(await app.db.query("SELECT 1 FROM outbox")).toEqual([]);
+          expect(await app.reporter.reportStatuses(deliveryId)).toEqual({ ok: true });
+          expect(sent).toHaveLength(1);
+        } finally {
+          await app.close();
+          await created.cleanup();
+        }
+      });
+
+      it("a crash between a run's end and its report: the next start delivers the final status, once", async () => {
+        const created = await mode.create();
         const sent: string[] = [];
-        const failing = nock(API)
-          .post(/\/statuses\//)
-          .times(40)
-          .reply(500, { message: "down" });
-        const { deliveryId } = await runToTheEnd(app.store);
-        await waitUntil("40 failed tries", () => failing.isDone());
         statusRecorder(/\/statuses\//, sent);
-        app.drainer?.wake();
-        await waitUntil("the final status", () => sent.length > 0);
-        await app.drainer?.drainOnce();
-        // Only what is true now is sent: the intermediate states were superseded while GitHub was down.
-        expect(sent).toEqual([expect.stringMatching(/^success Passed in /)]);
-        expect(await app.db.query("SELECT 1 FROM outbox")).toEqual([]);
-        expect(await app.reporter.reportStatuses(deliveryId)).toEqual({ ok: true });
-        expect(sent).toHaveLength(1);
-      } finally {
-        await app.close();
-        await created.cleanup();
-      }
-    });
+        const before = await open(created.options, false); // no drainer: it "died" before reporting
+        const { sha } = await runToTheEnd(before.store);
+        await before.close();
+        expect(sent).toEqual([]);
 
-    it("a crash between a run's end and its report: the next start delivers the final status, once", async () => {
-      const created = await mode.create();
-      const sent: string[] = [];
-      statusRecorder(/\/statuses\//, sent);
-      const before = await open(created.options, false); // no drainer: it "died" before reporting
-      const { sha } = await runToTheEnd(before.store);
-      await before.close();
-      expect(sent).toEqual([]);
-
-      const after = await open(created.options, true);
-      try {
-        await waitUntil("the final status", () => sent.length > 0);
-        await after.drainer?.drainOnce();
-        expect(sent).toEqual([expect.stringMatching(/^success Passed in /)]);
-        expect(sha).toMatch(/^[0-9a-f]{40}$/);
-        // Retention takes what was sent along with the run.
-        await after.store.pruneFinished({ olderThanDays: 30, keepRuns: 0 });
-        expect(await after.db.query("SELECT run_id FROM report_statuses")).toEqual([]);
-      } finally {
-        await after.close();
-        await created.cleanup();
-      }
-    });
-  });
+        const after = await open(created.options, true);
+        try {
+          await waitUntil("the final status", () => sent.length > 0);
+          await after.drainer?.drainOnce();
+          expect(sent).toEqual([expect.stringMatching(/^success Passed in /)]);
+          expect(sha).toMatch(/^[0-9a-f]{40}$/);
+          // Retention takes what was sent along with the run.
+          await after.store.pruneFinished({ olderThanDays: 30, keepRuns: 0 });
+          expect(await after.db.query("SELECT run_id FROM report_statuses")).toEqual([]);
+        } finally {
+          await after.close();
+          await created.cleanup();
+        }
+      });
+    },
+  );
 }
