@@ -218,6 +218,36 @@ describe("GitHub reporter: statuses", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("renders each status just before it is sent: a write that waited never sends a stale state", async () => {
+    const s = store([
+      run({ id: "t", pipeline: "test" }),
+      run({ id: "d", pipeline: "deploy", needs: ["test"] }),
+    ]);
+    const { logger } = recordingLogger();
+    const calls: object[] = [];
+    let first = true;
+    const scope = nock(API)
+      .post(STATUSES)
+      .times(3)
+      .reply(201, async (request: Request) => {
+        calls.push((await request.json()) as object);
+        if (first) {
+          // While the first write waited (GitHub's write limit), test passed and deploy started.
+          first = false;
+          s.set({ ...s.get("t"), state: "passed", startedAt: at(0), finishedAt: at(4) });
+          s.set({ ...s.get("d"), state: "running", steps: [step(0, "Deploy", { state: "running" })] });
+        }
+        return {};
+      });
+    expect(await createGitHubReporter(deps(s, logger)).reportStatuses("delivery-1")).toEqual(DELIVERED);
+    expect(calls).toEqual([
+      status("test", "pending", "Queued", "t"),
+      status("test", "success", "Passed in 4s", "t"),
+      status("deploy", "pending", "Running: Deploy (1/1)", "d"),
+    ]);
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("delivers a status after a 500, through Octokit's retry", async () => {
     const s = store([run({ id: "t", state: "failed", detail: "Unit tests exited with 1" })]);
     const { logger } = recordingLogger();
