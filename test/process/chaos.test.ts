@@ -195,6 +195,9 @@ async function readTrace(scratch: string): Promise<TraceLine[]> {
     });
 }
 
+/** The figures of the run so far, for a failure message. */
+let failureFigures: (() => object) | undefined;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function chaos(): Promise<void> {
@@ -252,6 +255,24 @@ async function chaos(): Promise<void> {
     await Promise.all([sender(), sender(), killer()]);
 
     const acknowledged = sent.filter((d) => d.status >= 200 && d.status < 300);
+    const outcomes = Object.fromEntries(
+      [...Map.groupBy(sent, (d) => `${d.status} ${d.text.slice(0, 60).trim()}`)].map(([k, v]) => [
+        k,
+        v.length,
+      ]),
+    );
+    const figures = () => ({
+      seed: SEED,
+      deliveries: planned.length,
+      acknowledged: acknowledged.length,
+      outcomes,
+      kills,
+      faults: Object.fromEntries(faultCounts),
+      statusCalls: s.github.calls.filter((c) => c.path.includes("/statuses/")).length,
+      commentWrites: s.github.calls.filter((c) => c.path.includes("/comments") && c.method !== "GET").length,
+      seconds: Math.round((Date.now() - started) / 1000),
+    });
+    failureFigures = figures;
     for (const d of acknowledged)
       expect(d.text, d.planned.kind).toBe(`accepted: ${d.planned.contexts.length} runs queued\n`);
     expect(acknowledged.length).toBeGreaterThan(DELIVERIES / 3);
@@ -324,21 +345,8 @@ async function chaos(): Promise<void> {
       expect(deploys[i]!.start > deploys[i - 1]!.end, "deploys overlapped").toBe(true);
     if (prAcknowledged) expect(comments()).toHaveLength(1);
 
-    const calls = s.github.calls;
-    const figures = {
-      seed: SEED,
-      deliveries: planned.length,
-      acknowledged: acknowledged.length,
-      unanswered: sent.filter((d) => d.status === 0).length,
-      kills,
-      faults: Object.fromEntries(faultCounts),
-      statusCalls: calls.filter((c) => c.path.includes("/statuses/")).length,
-      commentWrites: calls.filter((c) => c.path.includes("/comments") && c.method !== "GET").length,
-      runsStarted: startsByRun.size,
-      deploysFinished: deploys.length,
-      seconds: Math.round((Date.now() - started) / 1000),
-    };
-    console.log(`chaos figures: ${JSON.stringify(figures)}`);
+    const done = { ...figures(), runsStarted: startsByRun.size, deploysFinished: deploys.length };
+    console.log(`chaos figures: ${JSON.stringify(done)}`);
   });
 }
 
@@ -349,7 +357,8 @@ describe("chaos: kill -9, restarts and a failing GitHub", () => {
     try {
       await chaos();
     } catch (error) {
-      if (error instanceof Error) error.message = `CHAOS_SEED=${SEED}: ${error.message}`;
+      if (error instanceof Error)
+        error.message = `CHAOS_SEED=${SEED}: ${error.message}\nfigures: ${JSON.stringify(failureFigures?.())}`;
       throw error;
     }
   });
