@@ -243,13 +243,21 @@ async function chaos(): Promise<void> {
         await waitFor("deliveries to kill after", () => sent.length >= point.answered, 120_000);
         await sleep(point.delayMs);
         const atMs = Date.now() - t0;
-        expect((await s.bot.kill9()).signal).toBe("SIGKILL");
-        const steps = await killSteps(ids);
-        const before = Date.now();
-        const restarted = s.restart();
-        up = restarted.catch(() => undefined);
-        await restarted;
-        kills.push({ atMs, steps, restartMs: Date.now() - before });
+        // The senders hold off from the kill until the bot answers again.
+        const back = Promise.withResolvers<void>();
+        up = back.promise;
+        const killAndRestart = async () => {
+          expect((await s.bot.kill9()).signal).toBe("SIGKILL");
+          const steps = await killSteps(ids);
+          const before = Date.now();
+          await s.restart();
+          return { steps, restartMs: Date.now() - before };
+        };
+        try {
+          kills.push({ atMs, ...(await killAndRestart()) });
+        } finally {
+          back.resolve();
+        }
       }
     };
     await Promise.all([sender(), sender(), killer()]);
@@ -275,7 +283,7 @@ async function chaos(): Promise<void> {
     failureFigures = figures;
     for (const d of acknowledged)
       expect(d.text, d.planned.kind).toBe(`accepted: ${d.planned.contexts.length} runs queued\n`);
-    expect(acknowledged.length).toBeGreaterThan(DELIVERIES / 3);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(DELIVERIES / 2);
 
     const newestByContext = () => {
       const newest = new Map<string, { state: string; description?: string }>();
