@@ -9,6 +9,7 @@ import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { failingTestNotifies, notificationSurvivesKill } from "./notifications.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
+import { reportAfterRestart } from "./report-after-restart.case.ts";
 import { killAndRestart } from "./restart.case.ts";
 
 describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
@@ -20,11 +21,15 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it(
     "a failing test notifies Slack and a signed webhook, retrying 5xx, never a 400",
     failingTestNotifies,
-    90_000,
+    120_000,
   );
   it(
     "a pending notification survives kill -9: delivered after the restart, once",
     notificationSurvivesKill,
-    90_000,
+    120_000,
+  );
+  it(
+    "kill -9 after a run's end while GitHub fails: the restart delivers its final status",
+    reportAfterRestart,
   );
 });
