@@ -255,6 +255,9 @@ const KNOWN_KEYS = [
   "paths-ignore",
   "types",
   "drafts",
+  "schedule",
+  "cron",
+  "branch",
 ];
 
 function editDistance(a: string, b: string): number {
