@@ -30,6 +30,7 @@ import { openDatabase } from "../store/open-database.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
+import { hasScheduledRules, startScheduledRules } from "./start-scheduled-rules.ts";
 
 export interface AppOptions {
   readonly role: "server" | "worker";
@@ -73,7 +74,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   const db = await openDatabase(
     env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir },
   );
-  const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
+  const store = await openRunStore(db, {
+    logger: logger.child({ name: "store" }),
+    scheduling: hasScheduledRules(config),
+  });
   const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
   let stopping: Promise<void> | undefined;
   // Group commit: deliveries that arrive while one is being recorded share the next transaction.
@@ -148,6 +152,18 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger: logger.child({ name: "worker" }),
     retention: config.settings.retention,
     ...options.worker,
+  });
+
+  // Scheduled rules: ticks from the queue engine's cron schedules run through the same accept path.
+  const scheduler = await startScheduledRules({
+    config,
+    store,
+    record: (input) => accepting.add(input),
+    recordIgnored: (input) => ignoredDeliveries.add(input),
+    report,
+    github: { app: () => probot.auth(), installation: octokitFor },
+    logger: logger.child({ name: "scheduler" }),
+    metrics,
   });
 
   let server: http.Server | undefined;
@@ -227,6 +243,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           server.closeIdleConnections();
           await closing;
         }
+        await scheduler.stop();
         await worker.stop(options.shutdownGraceMs ?? 30_000);
         await accepting.drain();
         await ignoredDeliveries.flush();

@@ -38,7 +38,12 @@ export interface SchedulePlan {
 }
 
 /** Pure: the schedules of `config` that tick for `repo` (and `branch`, when given), from `now`. */
-export function planSchedule(config: Config, repo: string, branch: string | undefined, now: Date): SchedulePlan {
+export function planSchedule(
+  config: Config,
+  repo: string,
+  branch: string | undefined,
+  now: Date,
+): SchedulePlan {
   const ticks: TickPlan[] = [];
   const unmatched: { rule: string; reason: string }[] = [];
   const all = scheduledTicks(config);
@@ -49,10 +54,15 @@ export function planSchedule(config: Config, repo: string, branch: string | unde
     }
     const mine = all.filter((t) => t.rule === rule.name && t.repo.toLowerCase() === repo.toLowerCase());
     if (mine.length === 0) {
-      unmatched.push({ rule: rule.name, reason: `repository ${repo} is not in repos [${(rule.repos ?? []).join(", ")}]` });
+      unmatched.push({
+        rule: rule.name,
+        reason: `repository ${repo} is not in repos [${(rule.repos ?? []).join(", ")}]`,
+      });
       continue;
     }
-    const onBranch = mine.filter((t) => branch === undefined || t.branch === undefined || t.branch === branch);
+    const onBranch = mine.filter(
+      (t) => branch === undefined || t.branch === undefined || t.branch === branch,
+    );
     if (onBranch.length === 0) {
       const branches = mine.map((t) => t.branch).join(", ");
       unmatched.push({ rule: rule.name, reason: `its schedule runs branch ${branches}, not ${branch}` });
@@ -73,7 +83,13 @@ export function planSchedule(config: Config, repo: string, branch: string | unde
       });
       const plan = planEvent(config, event);
       const runs = "runs" in plan ? plan.runs : [];
-      ticks.push({ rule: tick.rule, cron: tick.cron, branch: tick.branch, next: next.map((d) => d.toISOString()), runs });
+      ticks.push({
+        rule: tick.rule,
+        cron: tick.cron,
+        branch: tick.branch,
+        next: next.map((d) => d.toISOString()),
+        runs,
+      });
     }
   }
   return { repo, ticks, unmatched };
@@ -114,7 +130,8 @@ function jsonBody(plan: SchedulePlan) {
 /** Human output; exact-string tested. */
 export function renderSchedulePlan(plan: SchedulePlan): string {
   const lines = [`event: schedule of ${plan.repo}`];
-  if (plan.ticks.length === 0) lines.push(`ignored: no scheduled rule ticks for ${plan.repo}`, "nothing would run");
+  if (plan.ticks.length === 0)
+    lines.push(`ignored: no scheduled rule ticks for ${plan.repo}`, "nothing would run");
   for (const tick of plan.ticks) {
     lines.push(
       "",

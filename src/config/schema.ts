@@ -3,9 +3,9 @@
  * Schema (`schema/deploy.config.schema.json`, via `npm run schema`) all come from here.
  */
 import { z } from "zod";
+import { refNameProblem } from "../events/normalise-ref-name.ts";
 import { patternListProblem } from "../match/pattern-list.ts";
 import { cronProblem } from "../runs/schedule-ticks.ts";
-import { refNameProblem } from "../events/normalise-ref-name.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 
 const Duration = z

@@ -52,9 +52,7 @@ export interface ActiveRun {
   readonly state: "queued" | "running" | "awaiting_approval";
 }
 
-export type TickDecision =
-  | { readonly run: true }
-  | { readonly run: false; readonly reason: string };
+export type TickDecision = { readonly run: true } | { readonly run: false; readonly reason: string };
 
 /**
  * A tick runs unless one of the pipelines it would run is still queued or running for the repository
@@ -81,9 +79,7 @@ export interface ScheduledTick {
 }
 
 /** Every schedule a config declares, one per rule × repository × cron entry (duplicates once). */
-export function scheduledTicks(
-  config: Pick<Config, "rules">,
-): ScheduledTick[] {
+export function scheduledTicks(config: Pick<Config, "rules">): ScheduledTick[] {
   const seen = new Set<string>();
   const ticks: ScheduledTick[] = [];
   for (const rule of config.rules) {
