@@ -96,7 +96,9 @@ describe("on.schedule", () => {
         - cron: '* * * * *'
     run: [sync]
 `,
-      ["deploy.config.yaml:11:9: rules[0].on.schedule: a rule with a schedule needs repos: [owner/name, ...]"],
+      [
+        "deploy.config.yaml:11:9: rules[0].on.schedule: a rule with a schedule needs repos: [owner/name, ...]",
+      ],
     ],
     [
       "a glob in repos",
@@ -183,7 +185,9 @@ describe("on.schedule", () => {
 `),
     );
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^deploy\.config\.yaml:12:17: rules\[0\]\.on\.schedule\[0\]\.cron: invalid cron expression/);
+    expect(errors[0]).toMatch(
+      /^deploy\.config\.yaml:12:17: rules\[0\]\.on\.schedule\[0\]\.cron: invalid cron expression/,
+    );
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
