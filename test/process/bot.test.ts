@@ -9,10 +9,16 @@ import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
 import { killAndRestart } from "./restart.case.ts";
+import { scheduledTicks } from "./schedule.case.ts";
 
 describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
   it("a push to main runs test then deploy: final statuses success, and the run page", pushToMain);
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
+  it(
+    "a scheduled rule: a tick runs at the branch head, the next is skipped while it runs, a restart after missed ticks runs once",
+    { timeout: 6 * 60_000 },
+    scheduledTicks,
+  );
 });
