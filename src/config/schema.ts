@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { refNameProblem } from "../events/normalise-ref-name.ts";
 import { patternListProblem } from "../match/pattern-list.ts";
-import { cronProblem } from "../runs/schedule-ticks.ts";
+import { cronProblem } from "./cron-expression.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 
 const Duration = z

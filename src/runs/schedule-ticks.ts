@@ -1,24 +1,10 @@
 /**
- * Pure rules of scheduled rules (`on.schedule`): which cron expressions are acceptable, which tick a fired
- * job stands for, the tick's delivery id, and whether a tick runs or is skipped. The queue engine (pg-boss)
- * decides *when* a tick fires (once across workers, missed-while-down → once); these decide *what* it means.
+ * Pure rules of scheduled rules (`on.schedule`): which tick a fired job stands for, the next ticks, the
+ * tick's delivery id, and whether a tick runs or is skipped. The queue engine (pg-boss) decides *when* a tick
+ * fires (once across workers, missed-while-down → once); these decide *what* it means.
  */
 import { CronExpressionParser } from "cron-parser";
 import type { Config } from "../config/schema.ts";
-
-/** Why `cron` is not a 5-field UTC cron expression, or undefined when it is. */
-export function cronProblem(cron: string): string | undefined {
-  const fields = cron.trim().split(/\s+/).filter(Boolean);
-  if (fields.length !== 5) {
-    return `invalid cron expression ${JSON.stringify(cron)}: use 5 fields (minute hour day-of-month month day-of-week), e.g. "*/15 * * * *"`;
-  }
-  try {
-    CronExpressionParser.parse(cron, { tz: "UTC", strict: false });
-    return undefined;
-  } catch (error) {
-    return `invalid cron expression ${JSON.stringify(cron)}: ${(error as Error).message}`;
-  }
-}
 
 /**
  * The tick a fired job stands for: the latest occurrence at or before `firedAt`. Every job fired for one

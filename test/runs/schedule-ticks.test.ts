@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { cronProblem } from "../../src/config/cron-expression.ts";
 import { parseConfig } from "../../src/config/load-config.ts";
 import {
   type ActiveRun,
-  cronProblem,
   decideTick,
   nextTicks,
   scheduledTicks,
