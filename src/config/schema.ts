@@ -291,4 +291,3 @@ export type RuleConfig = Config["rules"][number];
 export type PushFilterConfig = NonNullable<RuleConfig["on"]["push"]>;
 export type PullRequestFilterConfig = NonNullable<RuleConfig["on"]["pull_request"]>;
 export type ForksPolicy = RuleConfig["forks"];
-export type ScheduleEntryConfig = NonNullable<RuleConfig["on"]["schedule"]>[number];
