@@ -43,6 +43,7 @@ import { openRunStore, type RunStore } from "../store/run-store.ts";
 import { sentReports } from "../store/sent-reports.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
+import { hasScheduledRules, startScheduledRules } from "./start-scheduled-rules.ts";
 
 export interface AppOptions {
   readonly role: "server" | "worker";
@@ -97,7 +98,11 @@ export async function startApp(options: AppOptions): Promise<App> {
     metrics: { notification: (channel, outcome) => metrics.notification(channel, outcome) },
   });
   const onChange = allOf(enqueueReports(enqueueOutbox), notifier?.onChange);
-  const store = await openRunStore(db, { logger: logger.child({ name: "store" }), onChange });
+  const store = await openRunStore(db, {
+    logger: logger.child({ name: "store" }),
+    onChange,
+    scheduling: hasScheduledRules(config),
+  });
   const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
   let stopping: Promise<void> | undefined;
   // Group commit: deliveries that arrive while one is being recorded share the next transaction.
@@ -186,6 +191,18 @@ export async function startApp(options: AppOptions): Promise<App> {
     ...options.worker,
   });
 
+  // Scheduled rules: ticks from the queue engine's cron schedules run through the same accept path.
+  const scheduler = await startScheduledRules({
+    config,
+    store,
+    record: (input) => accepting.add(input),
+    recordIgnored: (input) => ignoredDeliveries.add(input),
+    report,
+    github: { app: () => probot.auth(), installation: octokitFor },
+    logger: logger.child({ name: "scheduler" }),
+    metrics,
+  });
+
   let server: http.Server | undefined;
   let url: string | undefined;
   if (options.role === "server") {
@@ -268,6 +285,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           server.closeIdleConnections();
           await closing;
         }
+        await scheduler.stop();
         await worker.stop(options.shutdownGraceMs ?? 30_000);
         await accepting.drain();
         await ignoredDeliveries.flush();

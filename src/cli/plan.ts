@@ -13,10 +13,12 @@ import { listPullRequestFiles } from "../github/list-pull-request-files.ts";
 import type { Plan } from "../runs/plan.ts";
 import { planEvent } from "../runs/plan-event.ts";
 import { defaultConfigPath, parseCommandArgs } from "./args.ts";
+import { planScheduleCommand } from "./plan-schedule.ts";
 import { usageError } from "./usage.ts";
 
 export const PLAN_USAGE = `Usage: deploy-bot plan --event <name> --payload <file.json> [--config file] [--json]
-                       [--files a,b | --files-from file] [--delivery id]`;
+                       [--files a,b | --files-from file] [--delivery id]
+       deploy-bot plan --event schedule --repo owner/name [--branch b] [--config file] [--json]`;
 
 const OPTIONS = {
   event: { type: "string" },
@@ -26,6 +28,8 @@ const OPTIONS = {
   files: { type: "string" },
   "files-from": { type: "string" },
   delivery: { type: "string" },
+  repo: { type: "string" },
+  branch: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -43,6 +47,14 @@ export async function planCommand(argv: readonly string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(`${PLAN_USAGE}\n`);
     return 0;
+  }
+  if (values.event === "schedule") {
+    if (values.payload !== undefined) return usageError("a schedule has no payload: give --repo", PLAN_USAGE);
+    if (!values.repo) return usageError("plan --event schedule needs --repo owner/name", PLAN_USAGE);
+    return planScheduleCommand({ ...values, repo: values.repo });
+  }
+  if (values.repo !== undefined || values.branch !== undefined) {
+    return usageError("--repo and --branch go with --event schedule", PLAN_USAGE);
   }
   if (!values.event || !values.payload) return usageError("plan needs --event and --payload", PLAN_USAGE);
   if (values.files !== undefined && values["files-from"] !== undefined) {
@@ -175,6 +187,7 @@ function describeEventJson(event: DeployEvent): Record<string, unknown> {
     changedFiles: event.changedFiles,
   };
   if (event.kind === "push") return { ...common, before: event.before, fork: false };
+  if (event.kind === "schedule") return { ...common, rule: event.rule, cron: event.cron, tick: event.tick };
   return {
     ...common,
     prNumber: event.prNumber,
@@ -192,6 +205,7 @@ function describeEvent(event: DeployEvent): string {
       ? `push of tag ${event.tag} to ${at}`
       : `push to branch ${event.branch} of ${at}`;
   }
+  if (event.kind === "schedule") return `schedule of rule "${event.rule}" on branch ${event.branch} of ${at}`;
   const flags = [event.draft ? "draft" : "", event.fork ? `fork ${event.headRepoFullName}` : ""].filter(
     Boolean,
   );

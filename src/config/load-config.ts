@@ -261,6 +261,9 @@ const KNOWN_KEYS = [
   "url",
   "secret",
   "environments",
+  "schedule",
+  "cron",
+  "branch",
 ];
 
 function editDistance(a: string, b: string): number {

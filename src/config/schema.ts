@@ -3,7 +3,9 @@
  * Schema (`schema/deploy.config.schema.json`, via `npm run schema`) all come from here.
  */
 import { z } from "zod";
+import { refNameProblem } from "../events/normalise-ref-name.ts";
 import { patternListProblem } from "../match/pattern-list.ts";
+import { cronProblem } from "./cron-expression.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 
 const Duration = z
@@ -103,6 +105,25 @@ const PullRequestFilter = z
   })
   .describe("GitHub Actions `on.pull_request` filters.");
 
+/** One entry of `on.schedule`: a 5-field UTC cron expression and the branch whose head a tick runs. */
+const ScheduleEntry = z
+  .strictObject({
+    cron: z
+      .string()
+      .superRefine((cron, ctx) => {
+        const problem = cronProblem(cron);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .describe("5-field cron expression, evaluated in UTC, e.g. '*/15 * * * *'."),
+    branch: z
+      .string()
+      .min(1)
+      .refine((name) => refNameProblem(name) === undefined, { message: "not a valid branch name" })
+      .optional()
+      .describe("Branch whose head commit each tick runs; default: the repository's default branch."),
+  })
+  .describe("A scheduled tick (GitOps reconciliation).");
+
 /** `push:` with nothing under it (YAML null) means "every push". */
 const emptyIsAll = <T extends z.ZodObject>(schema: T) =>
   z.union([
@@ -121,9 +142,14 @@ const Rule = z
       .strictObject({
         push: emptyIsAll(PushFilter).optional(),
         pull_request: emptyIsAll(PullRequestFilter).optional(),
+        schedule: z
+          .array(ScheduleEntry)
+          .min(1, { message: "give at least one cron entry" })
+          .optional()
+          .describe("Run the rule's pipelines on a schedule at the branch's head commit; needs `repos`."),
       })
-      .refine((on) => on.push !== undefined || on.pull_request !== undefined, {
-        message: "a rule needs at least one of push or pull_request",
+      .refine((on) => on.push !== undefined || on.pull_request !== undefined || on.schedule !== undefined, {
+        message: "a rule needs at least one of push, pull_request or schedule",
       }),
     run: z
       .array(z.string().min(1))
@@ -242,6 +268,10 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
       }
     });
     const on = isRecord(rule.on) ? rule.on : {};
+    if (on.schedule !== undefined) {
+      const problem = scheduleReposProblem(rule.repos);
+      if (problem) addIssue({ code: "custom", path: ["rules", r, ...problem.at], message: problem.message });
+    }
     for (const [event, filter] of Object.entries(on)) {
       if (!isRecord(filter)) continue;
       for (const key of ["branches", "tags", "paths"] as const) {
@@ -282,6 +312,25 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
       stepNames.add(step.name);
     });
   }
+}
+
+/**
+ * A scheduled rule names the repositories it covers (a tick has no webhook to say which): `repos` is
+ * required and each entry is one `owner/name`, not a glob.
+ */
+function scheduleReposProblem(repos: unknown): { at: (string | number)[]; message: string } | undefined {
+  if (repos === undefined) {
+    return { at: ["on", "schedule"], message: "a rule with a schedule needs repos: [owner/name, ...]" };
+  }
+  for (const [i, repo] of listOf(repos).entries()) {
+    if (typeof repo === "string" && !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo)) {
+      return {
+        at: ["repos", i],
+        message: `a rule with a schedule names each repository as owner/name, not a pattern: ${JSON.stringify(repo)}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -63,7 +63,24 @@ export interface PullRequestEvent extends DeployEventBase {
   readonly labels: readonly string[];
 }
 
-export type DeployEvent = PushEvent | PullRequestEvent;
+/**
+ * A tick of a scheduled rule (`on.schedule`): not a webhook. The branch head was resolved through the API
+ * at the tick, so `sha` is that exact commit; `deliveryId` is `schedule:<rule>:<repo>:<tick ISO>`.
+ */
+export interface ScheduleEvent extends DeployEventBase {
+  readonly kind: "schedule";
+  readonly action: "schedule";
+  /** The rule whose schedule fired; only that rule matches the event. */
+  readonly rule: string;
+  readonly cron: string;
+  /** The tick this event stands for (ISO 8601, UTC). */
+  readonly tick: string;
+  readonly branch: string;
+  readonly tag: undefined;
+  readonly fork: false;
+}
+
+export type DeployEvent = PushEvent | PullRequestEvent | ScheduleEvent;
 
 /** A delivery the bot deliberately does nothing with. Not an error: it says why. */
 export interface Ignored {

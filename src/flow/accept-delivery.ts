@@ -44,12 +44,25 @@ export type AcceptResult =
  * an accepted push and a redelivery (same `X-GitHub-Delivery`) never runs anything twice.
  */
 export async function acceptDelivery(deps: AcceptDeps, delivery: Delivery): Promise<AcceptResult> {
-  const config = deps.config();
-
   // 1. Normalise: the raw payload stops here; the rest sees a small typed DeployEvent.
   const event = normaliseEvent(delivery.name, delivery.id, delivery.payload);
   if (isIgnored(event)) return ignore(deps, delivery, null, event.reason);
 
+  return acceptEvent(deps, delivery.name, event);
+}
+
+/**
+ * Steps 2–5 for an event that is already normalised: a webhook's, or a scheduled tick's (which has no
+ * payload: `flow/run-schedule-tick.ts` builds its `ScheduleEvent` from the API). `eventName` is what the
+ * delivery is recorded as (`push`, `pull_request`, `schedule`).
+ */
+export async function acceptEvent(
+  deps: AcceptDeps,
+  eventName: string,
+  event: DeployEvent,
+): Promise<AcceptResult> {
+  const config = deps.config();
+  const delivery = { id: event.deliveryId, name: eventName };
   // 2. Match the rules and plan the runs; a pull request's changed files are listed only if a rule needs them.
   const plan = await planWithChangedFiles(deps, config, event);
   if (isIgnored(plan)) return ignore(deps, delivery, plan.event, plan.reason);
@@ -109,7 +122,7 @@ function noRuleMatched(plan: Plan): string {
 
 function ignore(
   deps: AcceptDeps,
-  delivery: Delivery,
+  delivery: Pick<Delivery, "id" | "name">,
   event: DeployEvent | null,
   reason: string,
 ): AcceptResult {

@@ -3,7 +3,13 @@
  * Pure: the caller supplies the changed files (or learns that it must list them first).
  */
 import type { PullRequestFilterConfig, PushFilterConfig, RuleConfig } from "../config/schema.ts";
-import type { ChangedFiles, DeployEvent, PullRequestEvent, PushEvent } from "../events/deploy-event.ts";
+import type {
+  ChangedFiles,
+  DeployEvent,
+  PullRequestEvent,
+  PushEvent,
+  ScheduleEvent,
+} from "../events/deploy-event.ts";
 import { PR_FILES_NOT_LISTED } from "../events/normalise-pull-request.ts";
 import { ruleCoversRepo } from "./match-repos.ts";
 import { listMatches, showList } from "./pattern-list.ts";
@@ -27,9 +33,17 @@ export function matchRule(rule: RuleConfig, event: DeployEvent): RuleMatch {
   if (!ruleCoversRepo(rule, event.repo.fullName)) {
     return no(`repository ${event.repo.fullName} does not match repos ${showList(rule.repos ?? [])}`);
   }
+  if (event.kind === "schedule") return matchSchedule(rule, event);
   return event.kind === "push"
     ? matchPush(rule.on.push, event)
     : matchPullRequest(rule.on.pull_request, event);
+}
+
+/** A tick belongs to one rule: the one whose schedule fired (other scheduled rules have their own ticks). */
+function matchSchedule(rule: RuleConfig, event: ScheduleEvent): RuleMatch {
+  if (!rule.on.schedule) return no("the rule has no schedule");
+  if (rule.name !== event.rule) return no(`the tick is rule "${event.rule}"'s, not this rule's`);
+  return { matched: true };
 }
 
 function matchPush(filter: PushFilterConfig | undefined, event: PushEvent): RuleMatch {

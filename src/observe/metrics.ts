@@ -51,7 +51,8 @@ const ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function eventLabel(event: string | undefined): string {
   if (event === undefined || event === "") return "unknown";
-  return (HANDLED_EVENTS as readonly string[]).includes(event) ? event : "other";
+  // `schedule`: ticks of scheduled rules (no webhook), counted with the deliveries they stand in for.
+  return (HANDLED_EVENTS as readonly string[]).includes(event) || event === "schedule" ? event : "other";
 }
 
 export function createMetrics(state: StoredState, options: { defaults?: boolean } = {}): Metrics {

@@ -29,15 +29,21 @@ export interface RunJobs {
   complete(tx: Transaction, queue: string | null, jobId: string | null): Promise<void>;
   /** Stops pg-boss; the caller still closes the database. */
   stop(): Promise<void>;
+  /** The pg-boss instance itself, for its cron schedules (`schedule-jobs.ts`). */
+  readonly boss: PgBoss;
 }
 
+/** pg-boss's cron pass (one instance per pass, across workers) runs only when the config has schedules. */
+const SCHEDULING = { schedule: true, cronMonitorIntervalSeconds: 10, cronWorkerIntervalSeconds: 2 } as const;
+
 /** Starts pg-boss on `db` and creates the queues. */
-export async function openRunJobs(db: Database, logger: Logger): Promise<RunJobs> {
-  const boss = new PgBoss({ ...db.bossOptions(), schedule: false });
+export async function openRunJobs(db: Database, logger: Logger, scheduling = false): Promise<RunJobs> {
+  const boss = new PgBoss({ ...db.bossOptions(), ...(scheduling ? SCHEDULING : { schedule: false }) });
   boss.on("error", (error) => logger.error({ err: error }, "pg-boss error"));
   await boss.start();
   await ensureQueues(boss);
   return {
+    boss,
     async enqueue(tx, runs) {
       if (runs.length === 0) return;
       // Each run's job id is fixed before the insert, so runs and jobs are paired without reading back.

@@ -34,7 +34,14 @@ export function renderRunPage(input: RunPageInput): string {
   const status = renderStatus(run, [run], now);
   const facts: [string, string][] = [
     ["Repository", event.repo.fullName],
-    ["Event", event.kind === "pull_request" ? `pull_request ${event.action} #${event.prNumber}` : "push"],
+    [
+      "Event",
+      event.kind === "pull_request"
+        ? `pull_request ${event.action} #${event.prNumber}`
+        : event.kind === "schedule"
+          ? `schedule (rule ${event.rule}, tick ${event.tick})`
+          : "push",
+    ],
     ["Ref", event.ref],
     ["Branch", event.branch ?? event.tag ?? ""],
     ["Commit", event.sha],

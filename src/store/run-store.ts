@@ -5,7 +5,7 @@
  * file; this one opens pg-boss and puts them together.
  */
 import os from "node:os";
-import { openRunJobs } from "../queue/run-jobs.ts";
+import { openRunJobs, type RunJobs } from "../queue/run-jobs.ts";
 import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { type AcceptResult, acceptDeliveries } from "./accept-deliveries.ts";
@@ -51,18 +51,22 @@ export interface RunStore extends DeliveryAcceptance, WorkerStore, DeliveryRecor
   readonly db: Database;
   /** Stops pg-boss; the caller still closes the database. */
   close(): Promise<void>;
+  /** The queue engine (pg-boss), for scheduled rules' cron schedules. */
+  readonly queueEngine: RunJobs["boss"];
 }
 
 export interface RunStoreOptions {
   readonly logger?: Logger;
   /** Called inside every transaction that changes runs (see `run-changes.ts`). */
   readonly onChange?: OnRunChange | undefined;
+  /** Run the queue engine's cron pass (the config has scheduled rules). */
+  readonly scheduling?: boolean;
 }
 
 /** Starts pg-boss on `db`, creates the queues, and returns the store. */
 export async function openRunStore(db: Database, options: RunStoreOptions = {}): Promise<RunStore> {
   const logger = options.logger ?? silentLogger;
-  const jobs = await openRunJobs(db, logger);
+  const jobs = await openRunJobs(db, logger, options.scheduling);
   const listeners = new Set<() => void>();
   const host = os.hostname();
   const ctx: StoreContext = {
@@ -93,6 +97,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    queueEngine: jobs.boss,
     async close() {
       listeners.clear();
       await jobs.stop();

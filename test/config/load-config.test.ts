@@ -159,7 +159,7 @@ describe("parseConfig", () => {
     [
       "a rule without triggers",
       VALID.replace("      push:\n", "      {}\n"),
-      ["deploy.config.yaml:10:7: rules[0].on: a rule needs at least one of push or pull_request"],
+      ["deploy.config.yaml:10:7: rules[0].on: a rule needs at least one of push, pull_request or schedule"],
     ],
     [
       "an unknown pull_request type",

@@ -8,6 +8,7 @@ describe("eventLabel", () => {
     ["push", "push"],
     ["pull_request", "pull_request"],
     ["issue_comment", "issue_comment"],
+    ["schedule", "schedule"],
     ["star", "other"],
     ["x".repeat(500), "other"],
     ["", "unknown"],

@@ -11,6 +11,7 @@ import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
 import { reportAfterRestart } from "./report-after-restart.case.ts";
 import { killAndRestart } from "./restart.case.ts";
+import { scheduledTicks } from "./schedule.case.ts";
 
 describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
   it("a push to main runs test then deploy: final statuses success, and the run page", pushToMain);
@@ -31,5 +32,10 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it(
     "kill -9 after a run's end while GitHub fails: the restart delivers its final status",
     reportAfterRestart,
+  );
+  it(
+    "a scheduled rule: a tick runs at the branch head, the next is skipped while it runs, a restart after missed ticks runs once",
+    { timeout: 6 * 60_000 },
+    scheduledTicks,
   );
 });

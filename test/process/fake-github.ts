@@ -14,6 +14,7 @@
 import { createPublicKey, createVerify, type KeyObject, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type FakeRepositories, fakeRepositories, NotFound } from "./fake-repositories.ts";
 import { API_BASE_PATH, ghesChecker } from "./openapi.ts";
 
 export interface Installation {
@@ -93,6 +94,8 @@ export interface FakeGitHub {
   comments(repo: string, number: number): Comment[];
   /** The files `GET /repos/{owner}/{repo}/pulls/{n}/files` lists. */
   setPullRequestFiles(repo: string, number: number, files: readonly string[]): void;
+  /** Repositories and branch heads (`GET /repos/{o}/{r}`, `GET /repos/{o}/{r}/branches/{b}`). */
+  readonly repositories: Pick<FakeRepositories, "setRepository" | "setBranch">;
   close(): Promise<void>;
 }
 
@@ -125,6 +128,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const statuses: StatusCall[] = [];
   const comments: StoredComment[] = [];
   const pullFiles = new Map<string, readonly string[]>();
+  const repositories = fakeRepositories();
   let nextId = 1000;
 
   const installationOf = (id: number): Installation => {
@@ -262,7 +266,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       case "GET /repos/*/*/collaborators/*/permission":
         return { status: 200, json: { permission: "write", role_name: "write", user: { login: parts[4] } } };
       default:
-        return undefined;
+        try {
+          return repositories.answer(route, repo, parts);
+        } catch (error) {
+          if (error instanceof NotFound) throw new HttpError(404, error.message);
+          throw error;
+        }
     }
   };
 
@@ -361,6 +370,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     setPullRequestFiles(repo, number, files) {
       pullFiles.set(`${repo}#${number}`, files);
     },
+    repositories,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -398,7 +408,8 @@ function isParam(parts: readonly string[], i: number): boolean {
   if (parts[0] !== "repos") return false;
   if (i === 1 || i === 2) return true;
   // /repos/o/r/statuses/{sha}, /issues/{n}/comments, /issues/comments/{id}, /pulls/{n}/files,
-  // /collaborators/{user}/permission
+  // /collaborators/{user}/permission, /branches/{branch} (which may hold slashes)
+  if (parts[3] === "branches") return i >= 4;
   if (i === 4) return parts[4] !== "comments";
   if (i === 5) return parts[3] === "issues" && parts[4] === "comments";
   return false;

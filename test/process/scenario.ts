@@ -106,6 +106,7 @@ async function startScenario(
   });
   cleanups.push(() => gitServer.close());
   const cloneUrl = gitServer.url(bare);
+  github.repositories.setRepository(FULL_NAME, { cloneUrl, defaultBranch: "main" });
 
   const dataDir = await makeTempDir("deploy-bot-process-data-");
   const scratch = await makeTempDir("deploy-bot-process-scratch-");

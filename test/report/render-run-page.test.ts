@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { scheduleEvent } from "../../src/events/schedule-event.ts";
 import { renderRunNotFound, renderRunPage } from "../../src/report/render-run-page.ts";
-import { at, prEvent, run, step } from "./fixtures.ts";
+import { at, prEvent, pushEvent, run, step } from "./fixtures.ts";
 
 const hostile = prEvent({ branch: "<script>alert(1)</script>", ref: "refs/pull/7/head" });
 const running = run({
@@ -59,5 +60,26 @@ describe("renderRunNotFound", () => {
     const html = renderRunNotFound();
     expect(html).toContain("<title>Run not found · deploy-bot</title>");
     expect(html).toContain("<h1>Run not found</h1>");
+  });
+});
+
+describe("renderRunPage of a scheduled tick", () => {
+  it("names the rule and the tick, escaped", () => {
+    const base = pushEvent();
+    const event = scheduleEvent({
+      deliveryId: "schedule:drift <check>:acme/infra:2025-01-01T12:00:00.000Z",
+      rule: "drift <check>",
+      cron: "*/15 * * * *",
+      tick: at(0),
+      repo: base.repo,
+      installationId: 1,
+      branch: "main",
+      sha: base.sha,
+    });
+    const html = renderRunPage({ run: run({ event }), logs: new Map(), now: at(1) });
+    expect(html).toContain(
+      "<dt>Event</dt><dd>schedule (rule drift &lt;check&gt;, tick 2025-01-01T12:00:00.000Z)</dd>",
+    );
+    expect(html).toContain("<dt>Ref</dt><dd>refs/heads/main</dd>");
   });
 });
