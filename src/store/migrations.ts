@@ -84,6 +84,21 @@ CREATE TABLE workers (
 );
 `,
   },
+  {
+    version: 3,
+    name: "environment URL per run, GitHub Deployment per run",
+    sql: `
+ALTER TABLE runs ADD COLUMN environment_url text;
+
+CREATE TABLE run_deployments (
+  run_id text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  deployment_id bigint,
+  create_started_at timestamptz,
+  last_status text,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 /** Any 64-bit constant works; it only has to be the same in every process of deploy-bot. */
