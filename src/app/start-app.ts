@@ -9,6 +9,8 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { Config } from "../config/schema.ts";
+import { DEPLOYMENT_TOPIC, enqueueDeployments } from "../deploy/enqueue-deployments.ts";
+import { createDeploymentHandler } from "../deploy/sync-deployment.ts";
 import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { createWorkspaces } from "../exec/workspace.ts";
@@ -23,12 +25,14 @@ import { type OutboxDrainer, type OutboxHandler, startOutboxDrainer } from "../o
 import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
+import { runPageUrl } from "../report/run-url.ts";
 import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 import { createFrontDoor } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { allOf } from "../store/run-changes.ts";
+import { runDeployments } from "../store/run-deployments.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
@@ -77,7 +81,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   );
   // What must follow a change of runs (reports, Deployments, notifications) is recorded in the change's own
   // transaction, as outbox messages (`src/outbox/`), and delivered by the drainer below for as long as it takes.
-  const onChange = allOf();
+  const onChange = allOf(enqueueDeployments);
   const store = await openRunStore(db, { logger: logger.child({ name: "store" }), onChange });
   const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
   let stopping: Promise<void> | undefined;
@@ -124,7 +128,16 @@ export async function startApp(options: AppOptions): Promise<App> {
     debounceMs: options.reporterDebounceMs,
   });
   // One handler per outbox topic; every process (server or worker) delivers what any of them recorded.
-  const outboxHandlers: Record<string, OutboxHandler> = {};
+  const outboxHandlers: Record<string, OutboxHandler> = {
+    [DEPLOYMENT_TOPIC]: createDeploymentHandler({
+      octokitFor,
+      runsForDelivery: (id) => store.runsForDelivery(id),
+      deployments: runDeployments(db),
+      pipeline: (name) => config.pipelines[name],
+      runUrl: (runId) => runPageUrl(env.publicUrl, runId),
+      logger: logger.child({ name: "deployments" }),
+    }),
+  };
   const outbox: OutboxDrainer = await startOutboxDrainer(db, {
     handlers: outboxHandlers,
     exclusive: db.kind === "pglite",

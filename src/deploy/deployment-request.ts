@@ -11,15 +11,16 @@ import type { WantedStatus } from "./deployment-state.ts";
 /** GitHub's task name for a deploy (its default); tools reading Deployments filter on it. */
 export const DEPLOY_TASK = "deploy";
 
-export interface DeploymentPayload {
+export type DeploymentPayload = {
   readonly run_id: string;
   readonly pipeline: string;
   readonly delivery_id: string;
   /** For a rollback: the SHA being replaced. */
   readonly rollback_of?: string;
-}
+};
 
-export interface CreateDeploymentRequest {
+/** A type alias, not an interface: Octokit's parameters want an index signature. */
+export type CreateDeploymentRequest = {
   readonly owner: string;
   readonly repo: string;
   readonly ref: string;
@@ -31,7 +32,7 @@ export interface CreateDeploymentRequest {
   readonly description: string;
   readonly transient_environment: boolean;
   readonly production_environment: boolean;
-}
+};
 
 /** `production` from the config, else whether the environment is named "production". */
 export function isProduction(environment: string, pipeline: Pick<PipelineConfig, "production"> | undefined) {
@@ -71,7 +72,7 @@ export function createDeploymentRequest(
   };
 }
 
-export interface CreateDeploymentStatusRequest {
+export type CreateDeploymentStatusRequest = {
   readonly owner: string;
   readonly repo: string;
   readonly deployment_id: number;
@@ -79,7 +80,7 @@ export interface CreateDeploymentStatusRequest {
   readonly description: string;
   readonly log_url?: string;
   readonly environment_url?: string;
-}
+};
 
 /** A deployment status for the run; `delivery` (the run's delivery) words "Waiting for test". */
 export function createDeploymentStatusRequest(

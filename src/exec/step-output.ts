@@ -25,7 +25,6 @@ export interface StepOutput {
 /** Why `value` cannot be an environment URL, or undefined when it can. */
 export function environmentUrlProblem(value: string): string | undefined {
   if (value.length > ENVIRONMENT_URL_MAX) return `longer than ${ENVIRONMENT_URL_MAX} characters`;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return "contains whitespace or control characters";
   if (value.includes("\uFFFD")) return "not valid UTF-8";
   let url: URL;

@@ -20,6 +20,7 @@ import { describeGitHubFailure } from "./github-errors.ts";
 import type { OctokitLike } from "./octokit-like.ts";
 import { failingStep, renderComment, TAIL_LINES } from "./render-comment.ts";
 import { renderStatus, statusContext } from "./render-status.ts";
+import { runPageUrl } from "./run-url.ts";
 
 export type { OctokitLike } from "./octokit-like.ts";
 
@@ -84,9 +85,7 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
   const forgetAfterMs = deps.forgetAfterMs ?? 60_000;
   const attempts = deps.retry?.attempts ?? 6;
   const baseDelayMs = deps.retry?.baseDelayMs ?? 2000;
-  const publicUrl = deps.publicUrl?.replace(/\/+$/, "");
-  const runUrl = (runId: string): string | undefined =>
-    publicUrl ? `${publicUrl}/runs/${encodeURIComponent(runId)}` : undefined;
+  const runUrl = (runId: string): string | undefined => runPageUrl(deps.publicUrl, runId);
   const log = deps.logger;
 
   const deliveries = new Map<string, DeliveryState>();

@@ -218,7 +218,9 @@ describe("parseConfig", () => {
     [
       "production that is not a boolean",
       VALID.replace("  test:\n", "  test:\n    environment: live\n    production: yes please\n"),
-      ['deploy.config.yaml:5:17: pipelines.test.production: expected true or false, got the string "yes please"'],
+      [
+        'deploy.config.yaml:5:17: pipelines.test.production: expected true or false, got the string "yes please"',
+      ],
     ],
   ])("reports %s", (_what, text, expected) => {
     expect(errorsOf(text)).toEqual(expected);
@@ -256,7 +258,10 @@ rules:
   it("takes production as given, and leaves it unset by default", () => {
     const text = VALID.replace("  test:\n", "  test:\n    environment: live\n    production: false\n");
     const result = parseConfig(text, "f");
-    expect(result.ok && result.config.pipelines.test).toMatchObject({ environment: "live", production: false });
+    expect(result.ok && result.config.pipelines.test).toMatchObject({
+      environment: "live",
+      production: false,
+    });
     const plain = parseConfig(VALID.replace("  test:\n", "  test:\n    environment: production\n"), "f");
     expect(plain.ok && plain.config.pipelines.test?.production).toBeUndefined();
   });
