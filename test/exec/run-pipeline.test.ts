@@ -41,7 +41,7 @@ async function run(
 ) {
   const cwd = await makeTempDir("deploy-bot-run-");
   const logs = memoryLogSink();
-  const updates: StepRecord[] = [];
+  const updates: (StepRecord & { environmentUrl?: string })[] = [];
   const result = await runPipeline({
     name: "test",
     pipeline: p,
