@@ -16,8 +16,9 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   it(
-    "a deploy is a GitHub Deployment: exact SHA, queued → in_progress → success with the URL; failure",
+    "a deploy is a GitHub Deployment: exact SHA, queued → in_progress → success, its URL",
     deploymentsFollowRuns,
   );
+  it("a failing deploy's GitHub Deployment ends failure", failingDeployEndsFailure);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
 });
