@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -111,7 +111,7 @@ describe("readStepOutput", () => {
     const secret = path.join(dir, "secret.txt");
     await writeFile(secret, "environment_url=https://leaked.example/\n");
     const file = await freshOutputFile(dir, 1);
-    execFileSync("rm", [file]);
+    await unlink(file);
     await symlink(secret, file);
     expect(await readStepOutput(file)).toEqual({ problems: ["DEPLOYBOT_OUTPUT could not be read (ELOOP)"] });
     // ... and a fresh file replaces the link, not what it points to.
