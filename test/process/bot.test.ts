@@ -9,6 +9,7 @@ import { deploymentsFollowRuns, failingDeployEndsFailure } from "./deployments.c
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
+import { reportAfterRestart } from "./report-after-restart.case.ts";
 import { killAndRestart } from "./restart.case.ts";
 
 describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
@@ -21,4 +22,8 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   );
   it("a failing deploy's GitHub Deployment ends failure", failingDeployEndsFailure);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
+  it(
+    "kill -9 after a run's end while GitHub fails: the restart delivers its final status",
+    reportAfterRestart,
+  );
 });
