@@ -9,6 +9,8 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { Config } from "../config/schema.ts";
+import { DEPLOYMENT_TOPIC, enqueueDeployments } from "../deploy/enqueue-deployments.ts";
+import { createDeploymentHandler } from "../deploy/sync-deployment.ts";
 import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { createWorkspaces } from "../exec/workspace.ts";
@@ -32,6 +34,7 @@ import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { enqueueReports } from "../report/enqueue-reports.ts";
 import { createGitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
+import { runPageUrl } from "../report/run-url.ts";
 import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { createFrontDoor } from "../server/front-door.ts";
@@ -39,6 +42,7 @@ import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { allOf } from "../store/run-changes.ts";
+import { runDeployments } from "../store/run-deployments.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
 import { sentReports } from "../store/sent-reports.ts";
 import type { ServerEnv } from "./read-server-env.ts";
@@ -97,7 +101,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger: logger.child({ name: "notify" }),
     metrics: { notification: (channel, outcome) => metrics.notification(channel, outcome) },
   });
-  const onChange = allOf(enqueueReports(enqueueOutbox), notifier?.onChange);
+  const onChange = allOf(enqueueReports(enqueueOutbox), enqueueDeployments, notifier?.onChange);
   const store = await openRunStore(db, {
     logger: logger.child({ name: "store" }),
     onChange,
@@ -148,7 +152,17 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger: logger.child({ name: "reporter" }),
   });
   // One handler per outbox topic; every process (server or worker) delivers what any of them recorded.
-  const outboxHandlers: Record<string, OutboxHandler> = { ...reporter.handlers };
+  const outboxHandlers: Record<string, OutboxHandler> = {
+    ...reporter.handlers,
+    [DEPLOYMENT_TOPIC]: createDeploymentHandler({
+      octokitFor,
+      runsForDelivery: (id) => store.runsForDelivery(id),
+      deployments: runDeployments(db),
+      pipeline: (name) => config.pipelines[name],
+      runUrl: (runId) => runPageUrl(env.publicUrl, runId),
+      logger: logger.child({ name: "deployments" }),
+    }),
+  };
   if (notifier) outboxHandlers[NOTIFICATION_TOPIC] = notifier.deliver;
   const outbox: OutboxDrainer = await startOutboxDrainer(db, {
     handlers: outboxHandlers,

@@ -9,6 +9,8 @@
  * Steps run in the step sandbox as on the server (`STEP_SANDBOX`, default `auto`; nothing is hidden locally).
  */
 
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
@@ -132,6 +134,8 @@ export async function runCommand(
   const onSigint = () => controller.abort();
   process.once("SIGINT", onSigint);
   const total = pipeline.steps.length;
+  // DEPLOYBOT_OUTPUT files live outside the checkout, as on the server.
+  const outputDir = await mkdtemp(path.join(os.tmpdir(), "deploy-bot-output-"));
   try {
     const result = await runPipeline({
       name,
@@ -145,6 +149,7 @@ export async function runCommand(
       signal: controller.signal,
       ...(sandbox.sandbox ? { sandbox: sandbox.sandbox } : {}),
       logs: consoleLogSink(io.stdout),
+      outputDir,
       onStep: (update) => {
         if (update.state === "running") io.stderr.write(`▶ [${update.index + 1}/${total}] ${update.name}\n`);
       },
@@ -152,9 +157,11 @@ export async function runCommand(
     io.stdout.write(
       `\n${summaryTable(result.steps)}\n\n${result.state === "passed" ? "✔" : "✖"} ${name}: ${result.detail} (${formatDuration(result.durationMs)})\n`,
     );
+    if (result.environmentUrl) io.stdout.write(`Environment URL: ${result.environmentUrl}\n`);
     return result.state === "passed" ? 0 : 1;
   } finally {
     process.off("SIGINT", onSigint);
+    await rm(outputDir, { recursive: true, force: true });
   }
 }
 

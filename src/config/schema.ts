@@ -53,7 +53,15 @@ const Step = z
 
 const Pipeline = z
   .strictObject({
-    environment: Name.optional().describe("Runs for one environment never overlap, across all workers."),
+    environment: Name.optional().describe(
+      "Runs for one environment never overlap, across all workers; every run is a GitHub Deployment to it.",
+    ),
+    production: z
+      .boolean()
+      .optional()
+      .describe(
+        'production_environment of its GitHub Deployments; default: true when the environment is named "production".',
+      ),
     secrets: z
       .array(EnvName)
       .default([])
@@ -299,6 +307,13 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
   });
   for (const [name, pipeline] of Object.entries(pipelines ?? {})) {
     if (!isRecord(pipeline)) continue;
+    if (pipeline.production !== undefined && pipeline.environment === undefined) {
+      addIssue({
+        code: "custom",
+        path: ["pipelines", name, "production"],
+        message: "production needs an environment (it marks that environment's Deployments)",
+      });
+    }
     const stepNames = new Set<string>();
     listOf(pipeline.steps).forEach((step, s) => {
       if (!isRecord(step) || typeof step.name !== "string") return;

@@ -6,7 +6,7 @@
 
 import { formatDuration, parseDuration } from "../config/duration.ts";
 import type { PipelineConfig } from "../config/schema.ts";
-import type { StepRecord, StepState } from "../runs/run.ts";
+import type { StepRecord, StepState, StepUpdate } from "../runs/run.ts";
 import { createLogCapture, type LogSink } from "./capture-log.ts";
 import { maskText } from "./mask-secrets.ts";
 import { resolveWorkdir } from "./resolve-workdir.ts";
@@ -14,6 +14,7 @@ import { runStep, type StepOutcome } from "./run-step.ts";
 import type { StepSandbox } from "./sandbox.ts";
 import { findOnPath, stepCommand } from "./step-command.ts";
 import { buildStepEnv } from "./step-env.ts";
+import { freshOutputFile, readStepOutput } from "./step-output.ts";
 
 export type PipelineState = "passed" | "failed" | "timed_out" | "cancelled" | "error";
 
@@ -24,6 +25,8 @@ export interface PipelineResult {
   /** Why, in words, without secrets: `Unit tests exited with 1`, `Timed out: Deploy after 10m`, `Passed`. */
   readonly detail: string;
   readonly failedStepIndex: number | null;
+  /** The last `environment_url` a step wrote to `DEPLOYBOT_OUTPUT`. */
+  readonly environmentUrl?: string;
 }
 
 export interface RunPipelineOptions {
@@ -41,7 +44,13 @@ export interface RunPipelineOptions {
   readonly defaultTimeoutMs: number;
   readonly signal?: AbortSignal;
   readonly logs: LogSink;
-  readonly onStep?: (update: StepRecord) => void;
+  /** A finished step's update carries what it reported through `DEPLOYBOT_OUTPUT` (`environmentUrl`). */
+  readonly onStep?: (update: StepRecord & Pick<StepUpdate, "environmentUrl">) => void;
+  /**
+   * A directory outside the checkout for the steps' `DEPLOYBOT_OUTPUT` files (one fresh file per step);
+   * without it steps get no `DEPLOYBOT_OUTPUT`.
+   */
+  readonly outputDir?: string;
   /** Between SIGTERM and SIGKILL; default 5 s. */
   readonly killGraceMs?: number;
   /** Only for the local CLI (`--env-from-server`): the caller's whole environment, lowest precedence. */
@@ -70,7 +79,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     startedAt: null,
     finishedAt: null,
   }));
-  const update = (next: StepRecord): void => {
+  const update = (next: StepRecord & Pick<StepUpdate, "environmentUrl">): void => {
     steps[next.index] = next;
     options.onStep?.(next);
   };
@@ -78,6 +87,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let state: PipelineState = "passed";
   let detail = "Passed";
   let failedStepIndex: number | null = null;
+  let environmentUrl: string | undefined;
 
   for (const [index, step] of pipeline.steps.entries()) {
     const current = steps[index];
@@ -94,9 +104,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       mask,
       startedAt: stepStarted.getTime(),
     });
+    let outputFile: string | undefined;
+    if (options.outputDir !== undefined) {
+      try {
+        outputFile = await freshOutputFile(options.outputDir, index);
+      } catch (error) {
+        capture.note(`deploy-bot: no DEPLOYBOT_OUTPUT for this step: ${(error as Error).message}`);
+      }
+    }
     const env = buildStepEnv({
       serverEnv,
-      vars: options.vars,
+      vars: outputFile ? { ...options.vars, DEPLOYBOT_OUTPUT: outputFile } : options.vars,
       pipelineEnv: pipeline.env,
       stepEnv: step.env,
       secrets: options.secrets,
@@ -124,12 +142,22 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     }
     if (outcome.kind === "error")
       capture.note(`deploy-bot: ${step.name} could not start: ${outcome.message}`);
+    const output = outputFile ? await readStepOutput(outputFile, mask) : { problems: [] };
+    for (const problem of output.problems) capture.note(`deploy-bot: DEPLOYBOT_OUTPUT: ${problem}`);
+    if (output.environmentUrl !== undefined) environmentUrl = output.environmentUrl;
     capture.end();
 
     const finishedAt = new Date();
     const exitCode = outcome.kind === "exited" ? outcome.exitCode : null;
     const stepState = stepStateOf(outcome);
-    update({ ...current, state: stepState, exitCode, startedAt: stepStarted, finishedAt });
+    update({
+      ...current,
+      state: stepState,
+      exitCode,
+      startedAt: stepStarted,
+      finishedAt,
+      ...(output.environmentUrl === undefined ? {} : { environmentUrl: output.environmentUrl }),
+    });
     if (stepState === "passed") continue;
     state =
       stepState === "skipped" || stepState === "pending" || stepState === "running" ? "error" : stepState;
@@ -139,7 +167,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       mask,
     );
   }
-  return { state, steps, durationMs: Date.now() - startedAt, detail, failedStepIndex };
+  return {
+    state,
+    steps,
+    durationMs: Date.now() - startedAt,
+    detail,
+    failedStepIndex,
+    ...(environmentUrl === undefined ? {} : { environmentUrl }),
+  };
 }
 
 function stepStateOf(outcome: StepOutcome): StepState {

@@ -4,6 +4,7 @@
  * Layout under `root`:
  * - `mirrors/<owner>/<name>.git` — one bare mirror per repository, kept between runs, so a second run
  *   fetches only the objects that are new (git negotiates with the refs the mirror already has).
+ * - `runs/<random>.output` — the run's `DEPLOYBOT_OUTPUT` files, beside (not inside) its checkout.
  * - `runs/<random>` — one directory per run, made with `git clone --shared` from the mirror and removed by
  *   `dispose()`. Why `clone --shared` and not `git worktree`: a worktree registers itself inside the mirror
  *   (`worktrees/…`, locks, `worktree prune`), so concurrent runs and crashed runs would share mutable
@@ -41,7 +42,12 @@ export interface CheckoutRequest {
 export interface Checkout {
   /** The working tree at exactly `sha` (detached HEAD). */
   readonly dir: string;
-  /** Removes the run directory; safe to call twice. */
+  /**
+   * An empty directory beside the checkout, not inside it, for the run's `DEPLOYBOT_OUTPUT` files (so a
+   * step's report never shows up in the working tree or is committed by it).
+   */
+  readonly outputDir: string;
+  /** Removes the run directory and its output directory; safe to call twice. */
   dispose(): Promise<void>;
 }
 
@@ -182,7 +188,11 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
 
       await mkdir(runsDir, { recursive: true });
       const dir = path.join(runsDir, randomBytes(12).toString("hex"));
-      const dispose = () => rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      const outputDir = `${dir}.output`;
+      const dispose = async () => {
+        await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+        await rm(outputDir, { recursive: true, force: true, maxRetries: 3 });
+      };
       try {
         await git(runsDir, request).raw([
           "clone",
@@ -205,7 +215,13 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
         await dispose();
         throw safeError(`Could not check out ${request.sha.slice(0, 7)}`, error, request);
       }
-      return { dir, dispose };
+      try {
+        await mkdir(outputDir, { mode: 0o700 });
+      } catch (error) {
+        await dispose();
+        throw new CheckoutError(`Could not create the output directory: ${(error as Error).message}`);
+      }
+      return { dir, outputDir, dispose };
     },
 
     async cleanStale() {

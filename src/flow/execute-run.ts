@@ -80,6 +80,7 @@ export async function executeRun(
       name: run.pipeline,
       pipeline,
       cwd: checkout.dir,
+      outputDir: checkout.outputDir,
       vars: deployBotVars(event, { id: run.id, pipeline: run.pipeline, environment: run.environment }),
       secrets,
       serverEnv: deps.serverEnv,

@@ -7,6 +7,7 @@ import { formatDuration } from "../config/duration.ts";
 import { APPROVAL_COMMAND, APPROVAL_LABEL } from "../events/approval.ts";
 import type { PullRequestEvent } from "../events/deploy-event.ts";
 import type { RunRecord, RunState, StepRecord } from "../runs/run.ts";
+import { linkableEnvironmentUrl } from "./environment-link.ts";
 import { escapeHtml } from "./escape-html.ts";
 import { codeBlock, codeSpan, escapeMarkdown, markdownUrl, ZWSP } from "./escape-markdown.ts";
 import { lastLines } from "./log-tail.ts";
@@ -119,14 +120,19 @@ function table(input: CommentInput): string[] {
 
 function tableRow(input: CommentInput, run: RunRecord): string {
   const name = escapeMarkdown(truncateText(singleLine(run.pipeline), NAME_MAX));
-  const environment = run.environment
-    ? ` (${escapeMarkdown(truncateText(singleLine(run.environment), NAME_MAX))})`
-    : "";
+  const environment = run.environment ? ` (${environmentCell(run.environment, run.environmentUrl)})` : "";
   const status = renderStatus(run, input.runs, input.now);
   const duration = run.startedAt ? formatDuration(runDurationMs(run, input.now)) : "—";
   const url = input.runUrl(run.id);
   const link = url ? `[details](${markdownUrl(url)})` : "—";
   return `| ${name}${environment} | ${EMOJI[run.state]} ${escapeMarkdown(status.description)} | ${duration} | ${link} |`;
+}
+
+/** `staging`, or `[staging](https://…)` linking the environment URL a step reported. */
+function environmentCell(environment: string, url: string | null | undefined): string {
+  const name = escapeMarkdown(truncateText(singleLine(environment), NAME_MAX));
+  const link = linkableEnvironmentUrl(url);
+  return link ? `[${name}](${markdownUrl(link)})` : name;
 }
 
 function approvalSection(input: CommentInput): string | undefined {

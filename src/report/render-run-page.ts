@@ -5,6 +5,7 @@
  */
 import { formatDuration } from "../config/duration.ts";
 import { FINAL_RUN_STATES, type RunRecord, type StepRecord } from "../runs/run.ts";
+import { linkableEnvironmentUrl } from "./environment-link.ts";
 import { escapeHtml } from "./escape-html.ts";
 import { renderStatus, runDurationMs } from "./render-status.ts";
 
@@ -64,7 +65,7 @@ export function renderRunPage(input: RunPageInput): string {
 <body>
 <h1>${escapeHtml(run.pipeline)} <span class="${run.state}">${escapeHtml(run.state)}</span></h1>
 <dl>
-${facts.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`).join("\n")}
+${facts.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`).join("\n")}${environmentUrlFact(run.environmentUrl)}
 </dl>
 <h2>Steps</h2>
 ${run.steps.length === 0 ? "<p>No steps have started.</p>" : stepsTable(run.steps, now)}
@@ -72,6 +73,14 @@ ${run.steps.map((step) => stepLog(step, input.logs.get(step.index))).join("\n")}
 </body>
 </html>
 `;
+}
+
+/** The environment URL a step reported, as a link (`rel=noreferrer`: the run page's address is a capability). */
+function environmentUrlFact(url: string | null | undefined): string {
+  const link = linkableEnvironmentUrl(url);
+  if (!link) return "";
+  const href = escapeHtml(link);
+  return `\n<dt>Environment URL</dt><dd><a href="${href}" rel="noopener noreferrer">${href}</a></dd>`;
 }
 
 /** The page for an unknown run id; says nothing about which ids exist. */

@@ -57,6 +57,8 @@ export interface StepUpdate {
   readonly index: number;
   readonly state: StepState;
   readonly exitCode?: number | null;
+  /** A finished step reported this `environment_url` through `DEPLOYBOT_OUTPUT` (already checked). */
+  readonly environmentUrl?: string;
 }
 
 export interface RunRecord {
@@ -78,4 +80,8 @@ export interface RunRecord {
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
+  /** The run's environment URL, as a step reported it (`DEPLOYBOT_OUTPUT`); absent or null when none. */
+  readonly environmentUrl?: string | null;
+  /** For a rollback run: the SHA it replaces (`payload.rollback_of` of its Deployment). */
+  readonly rollbackOf?: string | null;
 }

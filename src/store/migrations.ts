@@ -106,6 +106,21 @@ CREATE INDEX outbox_due ON outbox (due_at) WHERE failed_at IS NULL;
 `,
   },
   {
+    version: 3,
+    name: "environment URL per run, GitHub Deployment per run",
+    sql: `
+ALTER TABLE runs ADD COLUMN environment_url text;
+
+CREATE TABLE run_deployments (
+  run_id text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  deployment_id bigint,
+  create_started_at timestamptz,
+  last_status text,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
+  {
     version: 9,
     name: "what GitHub was last told: a status per run, the comment per pull request",
     sql: `

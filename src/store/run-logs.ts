@@ -5,6 +5,7 @@ import type { Database, Executor } from "./database.ts";
 import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
 import type { Logger } from "./logger.ts";
 import type { OnRunChange } from "./run-changes.ts";
+import { recordEnvironmentUrl } from "./run-outputs.ts";
 
 export interface RunLogs {
   readLog(runId: string, stepIndex?: number): Promise<string>;
@@ -34,8 +35,8 @@ export function runLogs(db: Database, logger: Logger, onChange?: OnRunChange): R
       );
     },
     async updateStep(runId, update) {
-      const write = (executor: Executor) =>
-        executor.query(
+      const write = async (executor: Executor) => {
+        await executor.query(
           `UPDATE steps SET state = $3::text,
              exit_code = COALESCE($4::integer, exit_code),
              started_at = CASE WHEN $3::text = 'pending' THEN started_at ELSE COALESCE(started_at, now()) END,
@@ -43,6 +44,9 @@ export function runLogs(db: Database, logger: Logger, onChange?: OnRunChange): R
            WHERE run_id = $1 AND idx = $2`,
           [runId, update.index, update.state, update.exitCode ?? null],
         );
+        if (update.environmentUrl !== undefined)
+          await recordEnvironmentUrl(executor, runId, update.environmentUrl);
+      };
       if (!onChange) {
         await write(db);
         return;

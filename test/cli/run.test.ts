@@ -26,6 +26,11 @@ pipelines:
     steps:
       - name: Parent
         run: echo "ppid=$PPID"
+  preview:
+    environment: preview
+    steps:
+      - name: Deploy
+        run: echo "environment_url=https://preview.example.com/" >> "$DEPLOYBOT_OUTPUT"
 `;
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -50,6 +55,12 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe("deploy-bot run", () => {
+  it("gives steps a DEPLOYBOT_OUTPUT outside the checkout and prints the environment URL", async () => {
+    const { code, out } = await cli(["preview"]);
+    expect(code).toBe(0);
+    expect(out).toContain("Environment URL: https://preview.example.com/\n");
+  });
+
   it("runs a pipeline against the local checkout with the step environment contract and masking", async () => {
     const { code, out, err, sha } = await cli(["test"]);
     expect(code).toBe(0);

@@ -209,6 +209,20 @@ describe("parseConfig", () => {
       VALID.replace("run: npm test", "run: 5"),
       ["deploy.config.yaml:6:14: pipelines.test.steps[0].run: expected a string or a list, got the number 5"],
     ],
+    [
+      "production without an environment",
+      VALID.replace("  test:\n", "  test:\n    production: true\n"),
+      [
+        "deploy.config.yaml:4:17: pipelines.test.production: production needs an environment (it marks that environment's Deployments)",
+      ],
+    ],
+    [
+      "production that is not a boolean",
+      VALID.replace("  test:\n", "  test:\n    environment: live\n    production: yes please\n"),
+      [
+        'deploy.config.yaml:5:17: pipelines.test.production: expected true or false, got the string "yes please"',
+      ],
+    ],
   ])("reports %s", (_what, text, expected) => {
     expect(errorsOf(text)).toEqual(expected);
   });
@@ -240,6 +254,17 @@ rules:
       'deploy.config.yaml:15:17: rules[0].run[1]: unknown pipeline "deploy" (pipelines: test, empty)',
       'deploy.config.yaml:16:11: rules[1].name: duplicate rule name "r"',
     ]);
+  });
+
+  it("takes production as given, and leaves it unset by default", () => {
+    const text = VALID.replace("  test:\n", "  test:\n    environment: live\n    production: false\n");
+    const result = parseConfig(text, "f");
+    expect(result.ok && result.config.pipelines.test).toMatchObject({
+      environment: "live",
+      production: false,
+    });
+    const plain = parseConfig(VALID.replace("  test:\n", "  test:\n    environment: production\n"), "f");
+    expect(plain.ok && plain.config.pipelines.test?.production).toBeUndefined();
   });
 
   it("reads `on:` as a key, not YAML 1.1's boolean", () => {

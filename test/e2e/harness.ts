@@ -143,6 +143,25 @@ export function fakeGitHub(options: { comments: boolean; repo: string; installat
       return { id, body };
     });
   }
+  // GitHub Deployments (runs of pipelines with an environment): answered whenever asked, never required.
+  const optional = nock(API).persist();
+  const optionalInterceptors: nock.Interceptor[] = [];
+  const answer = (interceptor: nock.Interceptor, status: number, reply: (r: Request) => Promise<unknown>) => {
+    optionalInterceptors.push(interceptor);
+    interceptor.reply(status, reply as never);
+  };
+  answer(optional.post(`${base}/deployments`), 201, async (request) => {
+    await record(request);
+    return { id: nextId++ };
+  });
+  answer(optional.get(`${base}/deployments`).query(true), 200, async (request) => {
+    await record(request);
+    return [];
+  });
+  answer(optional.post(new RegExp(`^${base}/deployments/\\d+/statuses$`)), 201, async (request) => {
+    await record(request);
+    return { id: nextId++ };
+  });
   // nock 15 emits "no match" with the fetch Request for every request it passes through, including the
   // allowed ones to 127.0.0.1 (webhooks, run pages). A GitHub call is this fake's if it names its repository
   // or installation; one naming neither is everyone's problem.
@@ -172,7 +191,8 @@ export function fakeGitHub(options: { comments: boolean; repo: string; installat
       if (!finished) {
         nock.emitter.removeListener("no match", listener);
         finished = { pending: scope.pendingMocks(), unmatched: [...unmatched] };
-        for (const interceptor of interceptors) nock.removeInterceptor(interceptor);
+        for (const interceptor of [...interceptors, ...optionalInterceptors])
+          nock.removeInterceptor(interceptor);
       }
       return finished;
     },

@@ -18,6 +18,20 @@ describe("app.yml subscriptions", () => {
     expect(appYml.default_events).toContain(event);
   });
 
+  it("does not subscribe to the Deployments the bot itself creates (no loops)", () => {
+    expect(appYml.default_events).not.toContain("deployment");
+    expect(appYml.default_events).not.toContain("deployment_status");
+    expect(HANDLED_EVENTS).not.toContain("deployment");
+    expect(HANDLED_EVENTS).not.toContain("deployment_status");
+  });
+
+  it("asks for deployments: write", async () => {
+    const manifest = parse(await readFile(new URL("../../app.yml", import.meta.url), "utf8")) as {
+      default_permissions: Record<string, string>;
+    };
+    expect(manifest.default_permissions.deployments).toBe("write");
+  });
+
   it("handles every pipeline event", () => {
     for (const event of PIPELINE_EVENTS) expect(HANDLED_EVENTS).toContain(event);
   });

@@ -36,11 +36,12 @@ async function run(
     timeoutMs?: number;
     signal?: AbortSignal;
     killGraceMs?: number;
+    outputDir?: string;
   } = {},
 ) {
   const cwd = await makeTempDir("deploy-bot-run-");
   const logs = memoryLogSink();
-  const updates: StepRecord[] = [];
+  const updates: (StepRecord & { environmentUrl?: string })[] = [];
   const result = await runPipeline({
     name: "test",
     pipeline: p,
@@ -53,6 +54,7 @@ async function run(
     onStep: (u) => updates.push(u),
     killGraceMs: extra.killGraceMs ?? 1000,
     ...(extra.signal ? { signal: extra.signal } : {}),
+    ...(extra.outputDir ? { outputDir: extra.outputDir } : {}),
   });
   return { result, logs, updates, cwd };
 }
@@ -230,5 +232,45 @@ describe("runPipeline", () => {
     expect(result.state).toBe("cancelled");
     expect(result.detail).toBe("Cancelled");
     expect(result.steps.map((s) => s.state)).toEqual(["cancelled", "skipped"]);
+  });
+
+  it("gives each step a fresh DEPLOYBOT_OUTPUT outside the checkout and takes environment_url from it", async () => {
+    const outputDir = await makeTempDir("deploy-bot-output-");
+    const { result, updates, logs, cwd } = await run(
+      pipeline([
+        {
+          name: "Where",
+          run: 'echo "$DEPLOYBOT_OUTPUT"; test -f "$DEPLOYBOT_OUTPUT" && test ! -s "$DEPLOYBOT_OUTPUT"',
+        },
+        {
+          name: "Deploy",
+          run: 'printf "environment_url=https://pr-7.example.com/\\r\\nother=1\\n" >> "$DEPLOYBOT_OUTPUT"',
+        },
+        { name: "Empty again", run: 'test ! -s "$DEPLOYBOT_OUTPUT"' },
+        { name: "Hostile", run: 'echo "environment_url=javascript:alert(1)" >> "$DEPLOYBOT_OUTPUT"' },
+      ]),
+      { outputDir },
+    );
+    expect(result.state).toBe("passed");
+    const where = /\+\d+\.\d{3}s (.*)\n/.exec(logs.text.get(0) ?? "")?.[1] ?? "";
+    expect(path.dirname(where)).toBe(outputDir);
+    expect(where.startsWith(cwd)).toBe(false);
+    expect(updates.filter((u) => u.environmentUrl !== undefined)).toEqual([
+      expect.objectContaining({ index: 1, state: "passed", environmentUrl: "https://pr-7.example.com/" }),
+    ]);
+    expect(result.environmentUrl).toBe("https://pr-7.example.com/");
+    expect(logs.text.get(3)).toContain(
+      "deploy-bot: DEPLOYBOT_OUTPUT: environment_url on line 1 ignored: not an http(s) URL",
+    );
+  });
+
+  it("gives no DEPLOYBOT_OUTPUT without an output directory", async () => {
+    const { result } = await run(
+      pipeline([
+        { name: "None", run: "env | grep -qv ^DEPLOYBOT_OUTPUT= && ! env | grep -q ^DEPLOYBOT_OUTPUT=" },
+      ]),
+    );
+    expect(result.state).toBe("passed");
+    expect(result.environmentUrl).toBeUndefined();
   });
 });

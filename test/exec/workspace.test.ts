@@ -34,8 +34,10 @@ describe("createWorkspaces().checkout", () => {
     });
     expect(await headOf(checkout.dir)).toBe(wanted);
     expect(await readFile(path.join(checkout.dir, "v.txt"), "utf8")).toBe("one\n");
+    expect(existsSync(checkout.outputDir)).toBe(true);
     await checkout.dispose();
     expect(existsSync(checkout.dir)).toBe(false);
+    expect(existsSync(checkout.outputDir)).toBe(false);
   });
 
   it("checks out a fork pull request head through refs/pull/N/head", async () => {
@@ -191,8 +193,16 @@ describe("createWorkspaces().checkout", () => {
     const remote = await createBareRemote(work);
     const root = await makeTempDir();
     const workspaces = createWorkspaces({ root, allowFileUrls: true });
-    await workspaces.checkout({ repoFullName: "acme/app", cloneUrl: remote.fileUrl, sha: await work.head() });
-    expect(await readdir(path.join(root, "runs"))).toHaveLength(1);
+    const checkout = await workspaces.checkout({
+      repoFullName: "acme/app",
+      cloneUrl: remote.fileUrl,
+      sha: await work.head(),
+    });
+    // The checkout and, beside it, its DEPLOYBOT_OUTPUT directory.
+    expect((await readdir(path.join(root, "runs"))).sort()).toEqual(
+      [path.basename(checkout.dir), path.basename(checkout.outputDir)].sort(),
+    );
+    expect(path.dirname(checkout.outputDir)).toBe(path.dirname(checkout.dir));
     await createWorkspaces({ root, allowFileUrls: true }).cleanStale();
     expect(await readdir(path.join(root, "runs"))).toEqual([]);
   });

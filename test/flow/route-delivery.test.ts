@@ -65,6 +65,31 @@ describe("routeDelivery", () => {
   });
 });
 
+describe("routeDelivery and the bot's own Deployments", () => {
+  // The bot creates Deployments and their statuses; GitHub's `deployment` / `deployment_status` webhooks about
+  // them must never start anything (no loops), even for a repository and ref that a rule matches.
+  it.each(["deployment", "deployment_status"])("ignores %s deliveries", async (name) => {
+    let recorded = 0;
+    const d = {
+      ...deps(),
+      record: async () => {
+        recorded += 1;
+        throw new Error("nothing may be recorded");
+      },
+    };
+    const payload = {
+      ...fixture("push.branch"),
+      action: "created",
+      deployment: { id: 1, sha: "a".repeat(40), ref: "main" },
+    };
+    expect(await routeDelivery(d, { id: `own-${name}`, name, payload })).toEqual({
+      status: 202,
+      body: `ignored: ${name} events run nothing\n`,
+    });
+    expect(recorded).toBe(0);
+  });
+});
+
 describe("listChangedFilesWithin", () => {
   const servers: http.Server[] = [];
   afterEach(async () => {

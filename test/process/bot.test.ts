@@ -5,6 +5,7 @@
  * minute on two cores. The cases live in `*.case.ts`, one per file.
  */
 import { describe, it } from "vitest";
+import { deploymentsFollowRuns, failingDeployEndsFailure } from "./deployments.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { failingTestNotifies, notificationSurvivesKill } from "./notifications.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
@@ -17,6 +18,11 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a push to main runs test then deploy: final statuses success, and the run page", pushToMain);
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
+  it(
+    "a deploy is a GitHub Deployment: exact SHA, queued → in_progress → success, its URL",
+    deploymentsFollowRuns,
+  );
+  it("a failing deploy's GitHub Deployment ends failure", failingDeployEndsFailure);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
   // Retries wait as the contract says (2 s, then 5 s): these two cases get more time on a loaded machine.
   it(

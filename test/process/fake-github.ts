@@ -14,6 +14,7 @@
 import { createPublicKey, createVerify, type KeyObject, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createFakeDeployments, type FakeDeployment } from "./fake-deployments.ts";
 import { type FakeRepositories, fakeRepositories, NotFound } from "./fake-repositories.ts";
 import { API_BASE_PATH, ghesChecker } from "./openapi.ts";
 
@@ -92,6 +93,8 @@ export interface FakeGitHub {
   statuses(filter?: { repo?: string; sha?: string }): StatusCall[];
   /** The comments of an issue or pull request as the fake holds them. */
   comments(repo: string, number: number): Comment[];
+  /** Deployments created, in order, each with its statuses (`fake-deployments.ts`). */
+  deployments(repo?: string): FakeDeployment[];
   /** The files `GET /repos/{owner}/{repo}/pulls/{n}/files` lists. */
   setPullRequestFiles(repo: string, number: number, files: readonly string[]): void;
   /** Repositories and branch heads (`GET /repos/{o}/{r}`, `GET /repos/{o}/{r}/branches/{b}`). */
@@ -130,6 +133,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const pullFiles = new Map<string, readonly string[]>();
   const repositories = fakeRepositories();
   let nextId = 1000;
+  const deployments = createFakeDeployments({
+    nextId: () => nextId++,
+    latestStatuses: (repo, sha) => {
+      const latest = new Map<string, string>();
+      for (const s of statuses) if (s.repo === repo && s.sha === sha) latest.set(s.context, s.state);
+      return [...latest.values()];
+    },
+    fail: (status, message) => {
+      throw new HttpError(status, message);
+    },
+  });
 
   const installationOf = (id: number): Installation => {
     const installation = options.installations.find((i) => i.id === id);
@@ -267,7 +281,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         return { status: 200, json: { permission: "write", role_name: "write", user: { login: parts[4] } } };
       default:
         try {
-          return repositories.answer(route, repo, parts);
+          return deployments.answer(route, repo, parts, query, b) ?? repositories.answer(route, repo, parts);
         } catch (error) {
           if (error instanceof NotFound) throw new HttpError(404, error.message);
           throw error;
@@ -367,6 +381,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         .filter((c) => c.repo === repo && c.issue === number)
         .map((c) => ({ id: c.id, body: c.body }));
     },
+    deployments: (repo) => deployments.list(repo),
     setPullRequestFiles(repo, number, files) {
       pullFiles.set(`${repo}#${number}`, files);
     },

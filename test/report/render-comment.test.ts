@@ -36,6 +36,36 @@ const skippedDeploy = run({
   detail: "test failed",
 });
 
+describe("renderComment: environments", () => {
+  it("links the environment to the URL a step reported, and never a non-http(s) one", () => {
+    const deployed = (id: string, environment: string, environmentUrl: string | null) =>
+      run({
+        id,
+        event,
+        pipeline: "deploy",
+        environment,
+        environmentUrl,
+        state: "passed",
+        startedAt: at(0),
+        finishedAt: at(30),
+      });
+    const runs = [
+      deployed("a", "staging", "https://pr-7.staging.example.com/path?q=(1)"),
+      deployed("b", "pre[view]", null),
+      deployed("c", "evil", "javascript:alert(1)"),
+    ];
+    expect(renderComment({ event, runs, tails: noTails, runUrl, now: at(80) })).toBe(
+      [
+        ...header,
+        "| deploy ([staging](https://pr-7.staging.example.com/path?q=%281%29)) | ✅ Passed in 30s | 30s | [details](https://bot.example.com/runs/a) |",
+        "| deploy (pre\\[view\\]) | ✅ Passed in 30s | 30s | [details](https://bot.example.com/runs/b) |",
+        "| deploy (evil) | ✅ Passed in 30s | 30s | [details](https://bot.example.com/runs/c) |",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
 describe("renderComment", () => {
   it("renders a passing PR", () => {
     const runs = [

@@ -44,6 +44,24 @@ describe("renderRunPage", () => {
     expect(html).not.toMatch(/<script|<img|src=["']?http|<link/);
   });
 
+  it("links the environment URL a step reported, without a referrer", () => {
+    const html = renderRunPage({
+      run: { ...running, environmentUrl: 'https://preview.example.com/?a="b"&c=<d>' },
+      logs: new Map(),
+      now: at(30),
+    });
+    expect(html).toContain("<dt>Environment</dt><dd>preview</dd>\n<dt>State</dt><dd>running</dd>");
+    expect(html).toContain(
+      '<dt>Environment URL</dt><dd><a href="https://preview.example.com/?a=&quot;b&quot;&amp;c=&lt;d&gt;" rel="noopener noreferrer">https://preview.example.com/?a=&quot;b&quot;&amp;c=&lt;d&gt;</a></dd>\n</dl>',
+    );
+  });
+
+  it.each([null, "javascript:alert(1)", "data:text/html,x"])("shows no link for %s", (environmentUrl) => {
+    const html = renderRunPage({ run: { ...running, environmentUrl }, logs: new Map(), now: at(30) });
+    expect(html).not.toContain("Environment URL");
+    expect(html).not.toContain("javascript:");
+  });
+
   it("stops refreshing once the run is final", () => {
     const html = renderRunPage({
       run: { ...running, state: "passed", finishedAt: at(40) },
