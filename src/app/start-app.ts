@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
+import { type CatchUp, startCatchUp } from "../catch-up/start-catch-up.ts";
+import type { DeliveriesClient } from "../catch-up/walk-deliveries.ts";
 import type { Config } from "../config/schema.ts";
 import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
@@ -16,7 +18,7 @@ import type { ApprovalOctokit } from "../flow/approve-fork.ts";
 import { executeRun } from "../flow/execute-run.ts";
 import { routeDelivery } from "../flow/route-delivery.ts";
 import { countGitHubRequests } from "../observe/count-github-requests.ts";
-import { createMetrics, type Metrics } from "../observe/metrics.ts";
+import { createMetrics, type DeliveryOutcome, type Metrics } from "../observe/metrics.ts";
 import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
 import { checkDatabaseAndQueue, countQueuedRuns } from "../observe/stored-state.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
@@ -25,6 +27,7 @@ import { withReliableDefaults } from "../report/octokit-options.ts";
 import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 import { createFrontDoor } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
+import { catchUpState } from "../store/catch-up-state.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
@@ -51,6 +54,8 @@ export interface AppOptions {
   readonly reporterDebounceMs?: number;
   /** Steps run in this sandbox (decided at start-up from `STEP_SANDBOX`); undefined runs them without. */
   readonly stepSandbox?: StepSandbox | undefined;
+  /** Pause between two calls of a catch-up walk (tests shorten it); default 250 ms. */
+  readonly catchUpThrottleMs?: number;
   /** After shutdown begins, how long `/readyz` answers 503 before the server stops listening; default 0. */
   readonly drainMs?: number;
 }
@@ -185,6 +190,28 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger.info({ url, webhookPath: env.webhookPath }, "deploy-bot is listening");
   }
 
+  // Missed deliveries: walked through the App's deliveries API at start-up and every CATCH_UP_INTERVAL.
+  let catchUp: CatchUp | undefined;
+  if (options.role === "server" && env.catchUp) {
+    catchUp = startCatchUp({
+      client: {
+        request: async (route, parameters) => (await probot.auth()).request(route, parameters),
+      } as DeliveriesClient,
+      state: catchUpState(db),
+      intervalMs: env.catchUp.intervalMs,
+      throttleMs: options.catchUpThrottleMs,
+      logger: logger.child({ name: "catch-up" }),
+      route: async (delivery) => {
+        let outcome: DeliveryOutcome = "ignored";
+        await onDelivery(delivery, (event, counted) => {
+          outcome = counted === "accepted" ? "recovered" : counted;
+          metrics.delivery(event, outcome);
+        });
+        return outcome;
+      },
+    });
+  }
+
   /** Answers a verified delivery, counting its outcome and how long GitHub waited. */
   async function timedDelivery(delivery: Delivery): Promise<DeliveryResponse> {
     const started = performance.now();
@@ -196,7 +223,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
 
   /** Routes a verified delivery (`flow/route-delivery.ts`), counting its outcome. */
-  function onDelivery(delivery: Delivery): Promise<DeliveryResponse> {
+  function onDelivery(
+    delivery: Delivery,
+    count: Metrics["delivery"] = (event, outcome) => metrics.delivery(event, outcome),
+  ): Promise<DeliveryResponse> {
     return routeDelivery(
       {
         config: () => config,
@@ -207,7 +237,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         approvalOctokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
         filesOctokitFor: octokitFor,
         logger,
-        metrics,
+        metrics: { delivery: count },
       },
       delivery,
     );
@@ -227,6 +257,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           server.closeIdleConnections();
           await closing;
         }
+        await catchUp?.stop();
         await worker.stop(options.shutdownGraceMs ?? 30_000);
         await accepting.drain();
         await ignoredDeliveries.flush();

@@ -84,6 +84,31 @@ CREATE TABLE workers (
 );
 `,
   },
+  {
+    version: 6,
+    name: "catch-up walk state; process groups of running steps",
+    sql: `
+CREATE TABLE catch_up (
+  id integer PRIMARY KEY CHECK (id = 1),
+  walked_until timestamptz,
+  lease_owner text,
+  lease_until timestamptz
+);
+INSERT INTO catch_up (id) VALUES (1);
+
+CREATE TABLE step_processes (
+  run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  step_index integer NOT NULL,
+  host text NOT NULL,
+  boot_id text NOT NULL,
+  pgid integer NOT NULL,
+  leader_start text NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, step_index)
+);
+CREATE INDEX step_processes_host ON step_processes (host);
+`,
+  },
 ];
 
 /** Any 64-bit constant works; it only has to be the same in every process of deploy-bot. */
