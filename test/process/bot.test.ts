@@ -5,6 +5,7 @@
  * minute on two cores. The cases live in `*.case.ts`, one per file.
  */
 import { describe, it } from "vitest";
+import { catchUpMissedDeliveries } from "./catch-up.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
@@ -14,5 +15,6 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a push to main runs test then deploy: final statuses success, and the run page", pushToMain);
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
+  it("deliveries missed while stopped are recovered at start-up, once", catchUpMissedDeliveries);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
 });

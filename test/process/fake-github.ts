@@ -14,6 +14,7 @@
 import { createPublicKey, createVerify, type KeyObject, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type FakeDeliveries, fakeDeliveries } from "./fake-deliveries.ts";
 import { API_BASE_PATH, ghesChecker } from "./openapi.ts";
 
 export interface Installation {
@@ -79,6 +80,8 @@ export interface FakeGitHub {
   statuses(filter?: { repo?: string; sha?: string }): StatusCall[];
   /** The comments of an issue or pull request as the fake holds them. */
   comments(repo: string, number: number): Comment[];
+  /** The App's webhook deliveries (`GET /app/hook/deliveries`): feed it with `deliveries.made(...)`. */
+  readonly deliveries: FakeDeliveries;
   /** The files `GET /repos/{owner}/{repo}/pulls/{n}/files` lists. */
   setPullRequestFiles(repo: string, number: number, files: readonly string[]): void;
   close(): Promise<void>;
@@ -114,6 +117,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const comments: StoredComment[] = [];
   const pullFiles = new Map<string, readonly string[]>();
   let nextId = 1000;
+  const deliveries = fakeDeliveries(violations);
+  let baseUrl = "";
 
   const installationOf = (id: number): Installation => {
     const installation = options.installations.find((i) => i.id === id);
@@ -179,7 +184,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     query: URLSearchParams,
     body: unknown,
     auth: string,
-  ): { status: number; json: unknown } | undefined => {
+  ): { status: number; json: unknown; headers?: Record<string, string> } | undefined => {
     const parts = path.split("/").slice(1).map(decodeURIComponent);
     const route = `${method} /${parts.map((p, i) => (isParam(parts, i) ? "*" : p)).join("/")}`;
 
@@ -191,6 +196,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         const installation = installationOf(Number(parts[2]));
         return { status: 200, json: installationJson(installation) };
       }
+      const hook = deliveries.answer(method, parts, query, baseUrl);
+      if (hook) return hook;
       if (route === "GET /app")
         return { status: 200, json: { id: Number(options.appId), slug: "deploy-bot", name: "deploy-bot" } };
       return undefined;
@@ -261,6 +268,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     let body: unknown;
     let status = 500;
     let json: unknown;
+    let headers: Record<string, string> = {};
     let auth = "none";
     const fullPath = url.pathname;
     const path = fullPath.startsWith(`${API_BASE_PATH}/`) ? fullPath.slice(API_BASE_PATH.length) : fullPath;
@@ -281,6 +289,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const answered = answer(method, path, url.searchParams, body, auth);
       if (!answered) throw new HttpError(404, "the fake GitHub has no answer for this call");
       ({ status, json } = answered);
+      headers = answered.headers ?? {};
     } catch (error) {
       const httpError = error instanceof HttpError ? error : new HttpError(500, String(error));
       status = httpError.status;
@@ -291,7 +300,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       violations.push(`${where}: answered ${status} (${httpError.message})`);
     }
     calls.push({ method, path, query: url.search, body, auth, status });
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
     res.end(JSON.stringify(json));
   };
 
@@ -304,6 +313,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -311,6 +321,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     calls,
     violations,
     tokens,
+    deliveries,
     gitAccess(token, repo) {
       const issued = tokens.get(token);
       if (!issued) return false;
