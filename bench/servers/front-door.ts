@@ -2,14 +2,15 @@
  * Stand-in for deploy-bot while `src/main.ts` does not exist: deploy-bot's front door with a trivial
  * `onDelivery` (202) and a JSON-lines logger on stdout. Env: PORT, WEBHOOK_SECRET, WEBHOOK_PATH.
  */
-import { createFrontDoor, type FrontDoorLogger } from "../../src/server/front-door.ts";
+import { createFrontDoor } from "../../src/server/front-door.ts";
+import type { Logger } from "../../src/store/logger.ts";
 
 const line =
   (level: string) =>
-  (obj: object, msg: string): void => {
+  (obj: object, msg?: string): void => {
     process.stdout.write(`${JSON.stringify({ level, time: Date.now(), ...obj, msg })}\n`);
   };
-const logger: FrontDoorLogger = { info: line("info"), warn: line("warn"), error: line("error") };
+const logger: Logger = { info: line("info"), warn: line("warn"), error: line("error") };
 
 const server = createFrontDoor({
   webhookPath: process.env.WEBHOOK_PATH ?? "/api/github/webhooks",
