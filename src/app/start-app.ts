@@ -35,6 +35,7 @@ import { allOf } from "../store/run-changes.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
+import { createStepGuards } from "./step-guards.ts";
 
 export interface AppOptions {
   readonly role: "server" | "worker";
@@ -147,6 +148,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     allowFileUrls: options.allowFileUrls,
   });
   await workspaces.cleanStale();
+  const stepGuards = createStepGuards(db, logger.child({ name: "steps" }));
   const worker: Worker = await startWorker({
     store,
     concurrency: config.settings.concurrency,
@@ -157,6 +159,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           workspaces,
           serverEnv: options.processEnv,
           sandbox: options.stepSandbox,
+          stepGuard: stepGuards.forRun,
           installationToken: (installationId, repo) => checkoutToken(installationId, repo),
         },
         run,
@@ -165,6 +168,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     onRunChanged: report,
     logger: logger.child({ name: "worker" }),
     retention: config.settings.retention,
+    afterRecovery: stepGuards.killOrphans,
     ...options.worker,
   });
 

@@ -119,13 +119,11 @@ INSERT INTO catch_up (id) VALUES (1);
 
 CREATE TABLE step_processes (
   run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-  step_index integer NOT NULL,
+  pgid integer NOT NULL,
   host text NOT NULL,
   boot_id text NOT NULL,
-  pgid integer NOT NULL,
-  leader_start text NOT NULL,
   started_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (run_id, step_index)
+  PRIMARY KEY (run_id, pgid)
 );
 CREATE INDEX step_processes_host ON step_processes (host);
 `,

@@ -7,6 +7,7 @@
 import { describe, it } from "vitest";
 import { catchUpMissedDeliveries } from "./catch-up.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
+import { orphansDieWithTheSandbox, orphansKilledAtRestart } from "./orphans.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
 import { killAndRestart } from "./restart.case.ts";
@@ -16,5 +17,7 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   it("deliveries missed while stopped are recovered at start-up, once", catchUpMissedDeliveries);
+  it("kill -9 mid-step: the step's processes die with the bot (step sandbox)", orphansDieWithTheSandbox);
+  it("kill -9 mid-step, STEP_SANDBOX=off: the restart kills the step's leftovers", orphansKilledAtRestart);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
 });

@@ -71,6 +71,8 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** The config; a function gets the scratch dir (for gate files the steps use). */
   readonly configYaml: string | ((scratch: string) => string);
+  /** More environment for the bot (e.g. `STEP_SANDBOX`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 async function startScenario(
@@ -125,6 +127,7 @@ async function startScenario(
     DEPLOY_CONFIG: configFile,
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.PROCESS_LOG_LEVEL ?? "info",
+    ...options.env,
   };
   const launch = async () => {
     const bot = await startBot({ env, port, webhookSecret: WEBHOOK_SECRET });
