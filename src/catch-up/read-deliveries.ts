@@ -4,7 +4,7 @@
  * API is authenticated by the App's key, so its content is trusted as GitHub's; its shape is still checked.
  */
 import type { Delivery } from "../events/delivery.ts";
-import type { ListedDelivery } from "./walk-plan.ts";
+import type { DeliveryTarget, ListedDelivery } from "./walk-plan.ts";
 
 export type ReadPage =
   | { readonly ok: true; readonly deliveries: readonly ListedDelivery[]; readonly malformed: number }
@@ -61,6 +61,17 @@ export function readFetchedDelivery(listed: ListedDelivery, data: unknown): Read
   if (guid !== listed.guid)
     return { ok: false, reason: `X-GitHub-Delivery ${JSON.stringify(guid)} is not ${listed.guid}` };
   return { ok: true, delivery: { id: guid, name: event, payload } };
+}
+
+/** The repository and ref of a push or pull request payload (as `normalise-*` derives `ref`), else undefined. */
+export function deliveryTarget(delivery: Delivery): DeliveryTarget | undefined {
+  const payload = delivery.payload as Record<string, unknown>;
+  const repo = (payload.repository as { full_name?: unknown } | null | undefined)?.full_name;
+  if (typeof repo !== "string") return undefined;
+  if (delivery.name === "push" && typeof payload.ref === "string") return { repo, ref: payload.ref };
+  if (delivery.name === "pull_request" && Number.isSafeInteger(payload.number))
+    return { repo, ref: `refs/pull/${payload.number as number}/head` };
+  return undefined;
 }
 
 function header(headers: Record<string, unknown>, name: string): string | undefined {

@@ -8,7 +8,7 @@ import type { CatchUpState } from "../store/catch-up-state.ts";
 import type { Logger } from "../store/logger.ts";
 import { type WalkDeps, type WalkResult, walkDeliveries } from "./walk-deliveries.ts";
 
-export interface CatchUpOptions extends Omit<WalkDeps, "stopping" | "recorded"> {
+export interface CatchUpOptions extends Omit<WalkDeps, "stopping" | "recorded" | "recordStale"> {
   readonly state: CatchUpState;
   readonly intervalMs: number;
   readonly logger: Pick<Logger, "info" | "warn">;
@@ -42,6 +42,7 @@ export function startCatchUp(options: CatchUpOptions): CatchUp {
         {
           ...options,
           recorded: (guids) => options.state.recordedDeliveries(guids),
+          recordStale: (delivery, reason) => options.state.recordStale(delivery, reason),
           stopping: () => stopped,
         },
         lease.walkedUntil,

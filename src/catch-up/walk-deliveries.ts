@@ -7,13 +7,15 @@
 import type { Delivery } from "../events/delivery.ts";
 import type { DeliveryOutcome } from "../observe/metrics.ts";
 import type { Logger } from "../store/logger.ts";
-import { readDeliveryPage, readFetchedDelivery } from "./read-deliveries.ts";
+import { deliveryTarget, readDeliveryPage, readFetchedDelivery } from "./read-deliveries.ts";
 import {
   afterPage,
   type ListedDelivery,
+  newerAccepted,
   nextCursor,
   type PageStep,
   planRecovery,
+  type RecordedDelivery,
   walkStopAt,
 } from "./walk-plan.ts";
 
@@ -27,8 +29,10 @@ export interface DeliveriesClient {
 
 export interface WalkDeps {
   readonly client: DeliveriesClient;
-  /** Which of these GUIDs the store has recorded. */
-  readonly recorded: (guids: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** Which of these GUIDs the store has recorded (with repository and ref). */
+  readonly recorded: (guids: readonly string[]) => Promise<ReadonlyMap<string, RecordedDelivery>>;
+  /** Records a delivery that is not recovered because a newer one for its ref was accepted (runs nothing). */
+  readonly recordStale: (delivery: Delivery, reason: string) => Promise<void>;
   /** The front door's routing (`routeDelivery`); an accepted delivery counts as `recovered`. */
   readonly route: (delivery: Delivery) => Promise<DeliveryOutcome>;
   readonly logger: Pick<Logger, "info" | "warn">;
@@ -60,6 +64,8 @@ export interface WalkCounts {
   recovered: number;
   ignored: number;
   duplicate: number;
+  /** Fetched, not run: a newer delivery for the same branch or pull request had been accepted already. */
+  stale: number;
   /** Listed or fetched deliveries whose shape was not GitHub's; left out. */
   malformed: number;
   /** Listed deliveries GitHub no longer had (404/410 on fetch); left out. */
@@ -80,6 +86,7 @@ export async function walkDeliveries(deps: WalkDeps, walkedUntil: Date | null): 
     recovered: 0,
     ignored: 0,
     duplicate: 0,
+    stale: 0,
     malformed: 0,
     gone: 0,
     deferred: 0,
@@ -131,7 +138,11 @@ export async function walkDeliveries(deps: WalkDeps, walkedUntil: Date | null): 
   // 2. Decide which to fetch: missed GUIDs of handled events, one each, oldest first.
   const inWindow = listed.filter((delivery) => delivery.deliveredAt >= stopAt);
   const recorded = await deps.recorded([...new Set(inWindow.map((delivery) => delivery.guid))]);
-  const plan = planRecovery(inWindow, { stopAt, recorded, maxFetches: deps.maxFetches ?? 300 });
+  const plan = planRecovery(inWindow, {
+    stopAt,
+    recorded: new Set(recorded.keys()),
+    maxFetches: deps.maxFetches ?? 300,
+  });
   counts.unhandled = plan.unhandled;
   counts.recorded = plan.recorded;
   counts.deferred = plan.deferred;
@@ -159,6 +170,15 @@ export async function walkDeliveries(deps: WalkDeps, walkedUntil: Date | null): 
     }
     let outcome: DeliveryOutcome;
     try {
+      const target = deliveryTarget(read.delivery);
+      if (target && newerAccepted(missed, target, inWindow, recorded)) {
+        await deps.recordStale(
+          read.delivery,
+          `recovered after a newer delivery for ${target.ref} had been accepted: not run`,
+        );
+        counts.stale += 1;
+        continue;
+      }
       outcome = await deps.route(read.delivery);
     } catch (error) {
       return done({ walkedUntil: null }, "route", `routing ${missed.guid} failed: ${describe(error)}`);

@@ -114,6 +114,37 @@ export function planRecovery(
   return { fetch, unhandled, recorded: recordedGuids.size, deferred: missed.length - fetch.length };
 }
 
+/** What the store holds of a recorded delivery: its repository and ref, and whether it planned runs. */
+export interface RecordedDelivery {
+  readonly repo: string | null;
+  readonly ref: string | null;
+  readonly planned: boolean;
+}
+
+/** The branch, tag or pull request a delivery is about (`DeployEvent.ref`): what "newer" is judged by. */
+export interface DeliveryTarget {
+  readonly repo: string;
+  readonly ref: string;
+}
+
+/**
+ * True when a delivery GitHub made *after* `missed` (by its own `delivered_at`, no clock of ours involved),
+ * for the same repository and ref, was already recorded with runs: recovering `missed` now would queue an
+ * older commit after a newer one, and supersede the newer's queued runs.
+ */
+export function newerAccepted(
+  missed: ListedDelivery,
+  target: DeliveryTarget,
+  listed: readonly ListedDelivery[],
+  recorded: ReadonlyMap<string, RecordedDelivery>,
+): boolean {
+  return listed.some((other) => {
+    if (!earlier(missed, other) || other.guid === missed.guid) return false;
+    const known = recorded.get(other.guid);
+    return known?.planned === true && known.repo === target.repo && known.ref === target.ref;
+  });
+}
+
 function earlier(a: ListedDelivery, b: ListedDelivery): boolean {
   const diff = a.deliveredAt.getTime() - b.deliveredAt.getTime();
   return diff !== 0 ? diff < 0 : a.id < b.id;

@@ -3,6 +3,8 @@
  * (several servers on one PostgreSQL). A row lease, not an advisory lock: a walk makes HTTP calls for a
  * while, and the embedded database has one connection that must not be held by a long transaction.
  */
+import type { RecordedDelivery } from "../catch-up/walk-plan.ts";
+import type { Delivery } from "../events/delivery.ts";
 import type { Executor } from "./database.ts";
 
 export interface CatchUpState {
@@ -16,8 +18,10 @@ export interface CatchUpState {
   ): Promise<{ readonly taken: true; readonly walkedUntil: Date | null } | { readonly taken: false }>;
   /** Gives the lease back; `walkedUntil` (when given) is where this walk ended. */
   releaseLease(owner: string, walkedUntil: Date | null): Promise<void>;
-  /** Which of `guids` the store has recorded as deliveries. */
-  recordedDeliveries(guids: readonly string[]): Promise<Set<string>>;
+  /** Records a recovered delivery that runs nothing because it is older than one already accepted. */
+  recordStale(delivery: Delivery, reason: string): Promise<void>;
+  /** Which of `guids` the store has recorded as deliveries, with their repository and ref. */
+  recordedDeliveries(guids: readonly string[]): Promise<Map<string, RecordedDelivery>>;
 }
 
 export function catchUpState(db: Executor): CatchUpState {
@@ -43,13 +47,23 @@ export function catchUpState(db: Executor): CatchUpState {
         [owner, walkedUntil?.toISOString() ?? null],
       );
     },
+    async recordStale(delivery, reason) {
+      await db.query(
+        `INSERT INTO deliveries (id, event_name, outcome, reason) VALUES ($1, $2, 'ignored', $3)
+         ON CONFLICT (id) DO NOTHING`,
+        [delivery.id, delivery.name, reason],
+      );
+    },
     async recordedDeliveries(guids) {
-      if (guids.length === 0) return new Set();
-      const rows = await db.query<{ id: string }>(
-        "SELECT id FROM deliveries WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+      if (guids.length === 0) return new Map();
+      const rows = await db.query<{ id: string; repo: string | null; ref: string | null; outcome: string }>(
+        `SELECT id, repo, event->>'ref' AS ref, outcome FROM deliveries
+         WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
         [JSON.stringify(guids)],
       );
-      return new Set(rows.map((row) => row.id));
+      return new Map(
+        rows.map((row) => [row.id, { repo: row.repo, ref: row.ref, planned: row.outcome === "planned" }]),
+      );
     },
   };
 }

@@ -7,6 +7,7 @@ import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type WalkDeps, walkDeliveries } from "../../src/catch-up/walk-deliveries.ts";
+import type { RecordedDelivery } from "../../src/catch-up/walk-plan.ts";
 import type { Delivery } from "../../src/events/delivery.ts";
 import type { DeliveryOutcome } from "../../src/observe/metrics.ts";
 
@@ -49,12 +50,28 @@ const link = (cursor: string) => ({
   link: `<${API}/app/hook/deliveries?per_page=100&cursor=${cursor}>; rel="next"`,
 });
 
-function harness(overrides: Partial<WalkDeps> & { recordedGuids?: string[] } = {}) {
+function harness(
+  overrides: Partial<WalkDeps> & {
+    recordedGuids?: string[];
+    recordedAs?: Record<string, RecordedDelivery>;
+  } = {},
+) {
   const routed: Delivery[] = [];
+  const stale: { id: string; reason: string }[] = [];
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
   const deps: WalkDeps = {
     client: new Octokit({ baseUrl: API, request: { retries: 0 } }),
-    recorded: async (guids) => new Set(guids.filter((guid) => overrides.recordedGuids?.includes(guid))),
+    recorded: async (guids) =>
+      new Map(
+        guids.flatMap((guid): [string, RecordedDelivery][] => {
+          const as = overrides.recordedAs?.[guid];
+          if (as) return [[guid, as]];
+          return overrides.recordedGuids?.includes(guid)
+            ? [[guid, { repo: null, ref: null, planned: false }]]
+            : [];
+        }),
+      ),
+    recordStale: async (delivery, reason) => void stale.push({ id: delivery.id, reason }),
     route: async (delivery): Promise<DeliveryOutcome> => {
       routed.push(delivery);
       return "recovered";
@@ -67,7 +84,7 @@ function harness(overrides: Partial<WalkDeps> & { recordedGuids?: string[] } = {
     throttleMs: 0,
     ...overrides,
   };
-  return { deps, routed, lines };
+  return { deps, routed, lines, stale };
 }
 
 describe("walkDeliveries", () => {
@@ -335,6 +352,39 @@ describe("walkDeliveries", () => {
     });
     expect((await walkDeliveries(deps, null)).walkedUntil).toBeNull();
     expect(scope.isDone()).toBe(true);
+  });
+
+  it("does not run a missed push older than one accepted since for the same branch (records it, runs nothing)", async () => {
+    const push = (guid: string, ref: string) => ({ ref, repository: { full_name: "o/r" }, after: guid });
+    const scope = nock(API)
+      .get("/app/hook/deliveries")
+      .query(true)
+      .reply(200, [
+        row(4, "g-live-main", "push", "2026-12-02T11:50:00Z"),
+        row(3, "g-missed-other", "push", "2026-12-02T11:45:00Z"),
+        row(2, "g-missed-main", "push", "2026-12-02T11:40:00Z"),
+        row(1, "g-older-live-main", "push", "2026-12-02T11:30:00Z"),
+      ])
+      .get("/app/hook/deliveries/2")
+      .reply(200, detail(2, "g-missed-main", "push", push("g-missed-main", "refs/heads/main")))
+      .get("/app/hook/deliveries/3")
+      .reply(200, detail(3, "g-missed-other", "push", push("g-missed-other", "refs/heads/other")));
+    const { deps, routed, stale } = harness({
+      recordedAs: {
+        "g-live-main": { repo: "o/r", ref: "refs/heads/main", planned: true },
+        "g-older-live-main": { repo: "o/r", ref: "refs/heads/main", planned: true },
+      },
+    });
+    const result = await walkDeliveries(deps, null);
+    expect(scope.isDone()).toBe(true);
+    expect(routed.map((d) => d.id)).toEqual(["g-missed-other"]);
+    expect(stale).toEqual([
+      {
+        id: "g-missed-main",
+        reason: "recovered after a newer delivery for refs/heads/main had been accepted: not run",
+      },
+    ]);
+    expect(result.counts).toMatchObject({ stale: 1, recovered: 1 });
   });
 
   it("spaces its calls by the throttle", async () => {

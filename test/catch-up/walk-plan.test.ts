@@ -3,6 +3,7 @@ import {
   afterPage,
   type ListedDelivery,
   MAX_LOOK_BACK_MS,
+  newerAccepted,
   nextCursor,
   OVERLAP_MS,
   planRecovery,
@@ -105,5 +106,26 @@ describe("planRecovery", () => {
     ];
     const plan = planRecovery(same, { stopAt, recorded: new Set(), maxFetches: 10 });
     expect(plan.fetch.map((row) => row.guid)).toEqual(["a", "b"]);
+  });
+});
+
+describe("newerAccepted", () => {
+  const missed = listed(2, "g-missed", "push", "2026-12-02T11:00:00Z");
+  const target = { repo: "o/r", ref: "refs/heads/main" };
+  const main = { repo: "o/r", ref: "refs/heads/main", planned: true };
+  it.each([
+    ["a newer recorded push with runs for the same branch", "2026-12-02T11:10:00Z", main, true],
+    ["an older one", "2026-12-02T10:50:00Z", main, false],
+    ["a newer one that ran nothing", "2026-12-02T11:10:00Z", { ...main, planned: false }, false],
+    ["a newer one for another branch", "2026-12-02T11:10:00Z", { ...main, ref: "refs/heads/other" }, false],
+    ["a newer one in another repository", "2026-12-02T11:10:00Z", { ...main, repo: "o/other" }, false],
+  ])("%s → %s", (_, iso, recorded, expected) => {
+    const other = listed(3, "g-other", "push", iso);
+    expect(newerAccepted(missed, target, [other, missed], new Map([["g-other", recorded]]))).toBe(expected);
+  });
+
+  it("a redelivery of the missed GUID itself does not count", () => {
+    const again = listed(3, "g-missed", "push", "2026-12-02T11:10:00Z");
+    expect(newerAccepted(missed, target, [again, missed], new Map([["g-missed", main]]))).toBe(false);
   });
 });

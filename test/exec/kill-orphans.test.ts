@@ -42,7 +42,7 @@ describe("judgeOrphan", () => {
     ["unreadable environment (another user)", "boot-a", [{ pid: 1, environ: undefined }], "not ours"],
     ["recorded before a reboot", "boot-b", [{ pid: 1, environ: ours }], "other boot"],
     ["no boot id here", undefined, [{ pid: 1, environ: ours }], "other boot"],
-  ] as const)("%s → %s", (_, bootId, members, verdict) => {
+  ] as const)("%s", (_, bootId, members, verdict) => {
     expect(judgeOrphan(row, bootId, members)).toBe(verdict);
   });
 });

@@ -43,10 +43,17 @@ for (const mode of await storageModes()) {
         await db.query(
           "INSERT INTO deliveries (id, event_name, outcome) VALUES ('g-1', 'push', 'planned'), ('g-2', 'push', 'ignored')",
         );
-        expect(await state.recordedDeliveries(["g-1", "g-2", "g-3", "'; DROP TABLE deliveries; --"])).toEqual(
-          new Set(["g-1", "g-2"]),
+        await state.recordStale({ id: "g-3", name: "push", payload: {} }, "older than g-1");
+        expect(
+          await state.recordedDeliveries(["g-1", "g-2", "g-3", "g-4", "'; DROP TABLE deliveries; --"]),
+        ).toEqual(
+          new Map([
+            ["g-1", { repo: null, ref: null, planned: true }],
+            ["g-2", { repo: null, ref: null, planned: false }],
+            ["g-3", { repo: null, ref: null, planned: false }],
+          ]),
         );
-        expect(await state.recordedDeliveries([])).toEqual(new Set());
+        expect(await state.recordedDeliveries([])).toEqual(new Map());
       } finally {
         await db.close();
         await created.cleanup();
