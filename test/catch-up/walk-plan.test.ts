@@ -119,7 +119,7 @@ describe("newerAccepted", () => {
     ["a newer one that ran nothing", "2026-12-02T11:10:00Z", { ...main, planned: false }, false],
     ["a newer one for another branch", "2026-12-02T11:10:00Z", { ...main, ref: "refs/heads/other" }, false],
     ["a newer one in another repository", "2026-12-02T11:10:00Z", { ...main, repo: "o/other" }, false],
-  ])("%s → %s", (_, iso, recorded, expected) => {
+  ])("%s", (_, iso, recorded, expected) => {
     const other = listed(3, "g-other", "push", iso);
     expect(newerAccepted(missed, target, [other, missed], new Map([["g-other", recorded]]))).toBe(expected);
   });
