@@ -23,6 +23,9 @@ export interface CatchUp {
   stop(): Promise<void>;
 }
 
+/** How long `stop()` waits for a walk under way. */
+const STOP_WAIT_MS = 5000;
+
 export function startCatchUp(options: CatchUpOptions): CatchUp {
   const owner = `catch-up:${process.pid}:${randomBytes(4).toString("hex")}`;
   const leaseMs = options.leaseMs ?? 10 * 60 * 1000;
@@ -80,7 +83,15 @@ export function startCatchUp(options: CatchUpOptions): CatchUp {
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await walking;
+      // A walk stops before its next call; one call may still wait out a rate limit inside Octokit: not for long.
+      let bounded: NodeJS.Timeout | undefined;
+      await Promise.race([
+        walking,
+        new Promise((resolve) => {
+          bounded = setTimeout(resolve, STOP_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(bounded);
     },
   };
 }
