@@ -59,8 +59,6 @@ export interface AppOptions {
   readonly stepSandbox?: StepSandbox | undefined;
   /** Pause between two calls of a catch-up walk (tests shorten it); default 250 ms. */
   readonly catchUpThrottleMs?: number;
-  /** After shutdown begins, how long `/readyz` answers 503 before the server stops listening; default 0. */
-  readonly drainMs?: number;
 }
 
 export interface App {
@@ -268,7 +266,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     stop: () => {
       stopping ??= (async () => {
         // `/readyz` answers 503 from here on; the drain lets a load balancer see it before we stop listening.
-        if (server && options.drainMs) await new Promise((resolve) => setTimeout(resolve, options.drainMs));
+        if (server && env.shutdownDrainMs > 0)
+          await new Promise((resolve) => setTimeout(resolve, env.shutdownDrainMs));
         if (server) {
           const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
           server.closeIdleConnections();
