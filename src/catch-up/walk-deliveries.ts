@@ -93,6 +93,8 @@ export async function walkDeliveries(deps: WalkDeps, walkedUntil: Date | null): 
   };
   const stopAt = walkStopAt(now(), walkedUntil);
   const started = Date.now();
+  /** The first few malformed deliveries, named in the walk's one log line. */
+  const problems: string[] = [];
   let calls = 0;
   const call = async (route: string, parameters: Record<string, unknown>) => {
     if (calls++ > 0 && throttleMs > 0) await sleep(throttleMs);
@@ -100,7 +102,14 @@ export async function walkDeliveries(deps: WalkDeps, walkedUntil: Date | null): 
     return deps.client.request(route, parameters);
   };
   const done = (result: Omit<WalkResult, "counts">, how: string, failure?: string): WalkResult => {
-    const line = { ...counts, stopAt: stopAt.toISOString(), ms: Date.now() - started, how, failure };
+    const line = {
+      ...counts,
+      stopAt: stopAt.toISOString(),
+      ms: Date.now() - started,
+      how,
+      failure,
+      ...(problems.length > 0 ? { problems } : {}),
+    };
     if (failure) deps.logger.warn(line, "catch-up walk stopped early; the next walk looks again");
     else deps.logger.info(line, "catch-up walk done");
     return { ...result, counts };
@@ -165,7 +174,7 @@ export async function walkDeliveries(deps: WalkDeps, walkedUntil: Date | null): 
     const read = readFetchedDelivery(missed, fetched.data);
     if (!read.ok) {
       counts.malformed += 1;
-      deps.logger.warn({ guid: missed.guid, id: missed.id, reason: read.reason }, "malformed delivery");
+      if (problems.length < MAX_PROBLEMS) problems.push(`${missed.guid}: ${read.reason}`);
       continue;
     }
     let outcome: DeliveryOutcome;
@@ -228,5 +237,7 @@ function describe(error: unknown): string {
   const message = error instanceof Error ? error.message.split("\n")[0]!.slice(0, 200) : String(error);
   return status === undefined ? message : `${status}: ${message}`;
 }
+
+const MAX_PROBLEMS = 5;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -210,11 +210,13 @@ describe("walkDeliveries", () => {
       .reply(200, [row(1, "g-a", "push", "2026-12-02T11:40:00Z")])
       .get("/app/hook/deliveries/1")
       .reply(200, body as nock.Body);
-    const { deps, routed } = harness();
+    const { deps, routed, lines } = harness();
     const result = await walkDeliveries(deps, null);
     expect(scope.isDone()).toBe(true);
     expect(routed).toEqual([]);
     expect(result.counts).toMatchObject({ fetched: 1, malformed: 1 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.obj.problems).toEqual([expect.stringMatching(/^g-a: /)]);
   });
 
   it("counts malformed listing rows and fetches none of them", async () => {
