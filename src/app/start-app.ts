@@ -8,8 +8,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
-import { type CatchUp, startCatchUp } from "../catch-up/start-catch-up.ts";
-import type { DeliveriesClient } from "../catch-up/walk-deliveries.ts";
+import { appDeliveriesClient, routeRecovered } from "../catch-up/route-recovered.ts";
+import { startCatchUp } from "../catch-up/start-catch-up.ts";
 import type { Config } from "../config/schema.ts";
 import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
@@ -18,7 +18,7 @@ import type { ApprovalOctokit } from "../flow/approve-fork.ts";
 import { executeRun } from "../flow/execute-run.ts";
 import { routeDelivery } from "../flow/route-delivery.ts";
 import { countGitHubRequests } from "../observe/count-github-requests.ts";
-import { createMetrics, type DeliveryOutcome, type Metrics } from "../observe/metrics.ts";
+import { createMetrics, type Metrics } from "../observe/metrics.ts";
 import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
 import { checkDatabaseAndQueue, countQueuedRuns } from "../observe/stored-state.ts";
 import { type OutboxDrainer, type OutboxHandler, startOutboxDrainer } from "../outbox/drain-outbox.ts";
@@ -206,26 +206,17 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
 
   // Missed deliveries: walked through the App's deliveries API at start-up and every CATCH_UP_INTERVAL.
-  let catchUp: CatchUp | undefined;
-  if (options.role === "server" && env.catchUp) {
-    catchUp = startCatchUp({
-      client: {
-        request: async (route, parameters) => (await probot.auth()).request(route, parameters),
-      } as DeliveriesClient,
-      state: catchUpState(db),
-      intervalMs: env.catchUp.intervalMs,
-      throttleMs: options.catchUpThrottleMs,
-      logger: logger.child({ name: "catch-up" }),
-      route: async (delivery) => {
-        let outcome: DeliveryOutcome = "ignored";
-        await onDelivery(delivery, (event, counted) => {
-          outcome = counted === "accepted" ? "recovered" : counted;
-          metrics.delivery(event, outcome);
-        });
-        return outcome;
-      },
-    });
-  }
+  const catchUp =
+    options.role === "server" && env.catchUp
+      ? startCatchUp({
+          client: appDeliveriesClient(() => probot.auth()),
+          state: catchUpState(db),
+          intervalMs: env.catchUp.intervalMs,
+          throttleMs: options.catchUpThrottleMs,
+          logger: logger.child({ name: "catch-up" }),
+          route: routeRecovered(onDelivery, metrics),
+        })
+      : undefined;
 
   /** Answers a verified delivery, counting its outcome and how long GitHub waited. */
   async function timedDelivery(delivery: Delivery): Promise<DeliveryResponse> {
