@@ -18,7 +18,15 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   // Three bot starts in one case: more time than the others.
   it("deliveries missed while stopped are recovered at start-up, once", catchUpMissedDeliveries, 120_000);
-  it("kill -9 mid-step: the step's processes die with the bot (step sandbox)", orphansDieWithTheSandbox);
-  it("kill -9 mid-step, STEP_SANDBOX=off: the restart kills the step's leftovers", orphansKilledAtRestart);
+  it(
+    "kill -9 mid-step: the step's processes die with the bot (step sandbox)",
+    orphansDieWithTheSandbox,
+    120_000,
+  );
+  it(
+    "kill -9 mid-step, STEP_SANDBOX=off: the restart kills the step's leftovers",
+    orphansKilledAtRestart,
+    120_000,
+  );
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
 });
