@@ -10,6 +10,7 @@ import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { orphansDieWithTheSandbox, orphansKilledAtRestart } from "./orphans.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
+import { reportAfterRestart } from "./report-after-restart.case.ts";
 import { killAndRestart } from "./restart.case.ts";
 
 describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
@@ -29,4 +30,8 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
     120_000,
   );
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
+  it(
+    "kill -9 after a run's end while GitHub fails: the restart delivers its final status",
+    reportAfterRestart,
+  );
 });
