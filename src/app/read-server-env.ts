@@ -28,7 +28,14 @@ export interface ServerEnv {
   readonly logLevel: string;
   /** `STEP_SANDBOX`: run steps in Linux namespaces — `auto` when available, `required`, or `off`. */
   readonly stepSandbox: SandboxMode;
+  /** `CATCH_UP` / `CATCH_UP_INTERVAL`: recover missed deliveries at start-up and this often; undefined = off. */
+  readonly catchUp?: { readonly intervalMs: number } | undefined;
 }
+
+/** A shorter `CATCH_UP_INTERVAL` would spend the App's API rate limit on listing deliveries. */
+const MIN_CATCH_UP_INTERVAL_MS = 10_000;
+/** Timers overflow past 2^31 ms (they would then fire at once); a day is plenty. */
+const MAX_CATCH_UP_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 export type ServerEnvResult =
   | { readonly ok: true; readonly env: ServerEnv }
@@ -121,6 +128,8 @@ export function readServerEnv(
   if (!stepSandbox)
     errors.push(`STEP_SANDBOX: auto, required or off, not ${JSON.stringify(env.STEP_SANDBOX)}`);
 
+  const catchUp = readCatchUp(env, errors);
+
   if (errors.length > 0 || !appId || !privateKey || !stepSandbox || shutdownDrainMs === undefined)
     return { ok: false, setup: false, errors };
   return {
@@ -142,6 +151,7 @@ export function readServerEnv(
       shutdownDrainMs,
       logLevel: env.LOG_LEVEL || "info",
       stepSandbox,
+      catchUp,
     },
   };
 }
@@ -157,4 +167,28 @@ function parseShutdownDrain(value: string | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `CATCH_UP` (`on` | `off`, default on) and `CATCH_UP_INTERVAL` (a duration, default 5m, at least 10s). */
+function readCatchUp(env: NodeJS.ProcessEnv, errors: string[]): ServerEnv["catchUp"] {
+  const mode = env.CATCH_UP?.trim() || "on";
+  if (mode !== "on" && mode !== "off") {
+    errors.push(`CATCH_UP: on or off, not ${JSON.stringify(env.CATCH_UP)}`);
+    return undefined;
+  }
+  const text = env.CATCH_UP_INTERVAL?.trim() || "5m";
+  let intervalMs: number;
+  try {
+    intervalMs = parseDuration(text);
+  } catch {
+    errors.push(
+      `CATCH_UP_INTERVAL: a duration such as 30s, 5m or 1h, not ${JSON.stringify(text.slice(0, 40))}`,
+    );
+    return undefined;
+  }
+  if (intervalMs < MIN_CATCH_UP_INTERVAL_MS || intervalMs > MAX_CATCH_UP_INTERVAL_MS) {
+    errors.push("CATCH_UP_INTERVAL: at least 10s and at most 24h");
+    return undefined;
+  }
+  return mode === "on" ? { intervalMs } : undefined;
 }

@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
+import { appDeliveriesClient, routeRecovered } from "../catch-up/route-recovered.ts";
+import { startCatchUp } from "../catch-up/start-catch-up.ts";
 import type { Config } from "../config/schema.ts";
 import { DEPLOYMENT_TOPIC, enqueueDeployments } from "../deploy/enqueue-deployments.ts";
 import { createDeploymentHandler } from "../deploy/sync-deployment.ts";
@@ -39,6 +41,7 @@ import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { createFrontDoor } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
+import { catchUpState } from "../store/catch-up-state.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { allOf } from "../store/run-changes.ts";
@@ -48,6 +51,7 @@ import { sentReports } from "../store/sent-reports.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
 import { hasScheduledRules, startScheduledRules } from "./start-scheduled-rules.ts";
+import { createStepGuards } from "./step-guards.ts";
 
 export interface AppOptions {
   readonly role: "server" | "worker";
@@ -70,6 +74,8 @@ export interface AppOptions {
   readonly outbox?: Pick<OutboxDrainerOptions, "pollMs" | "backoff">;
   /** Steps run in this sandbox (decided at start-up from `STEP_SANDBOX`); undefined runs them without. */
   readonly stepSandbox?: StepSandbox | undefined;
+  /** Pause between two calls of a catch-up walk (tests shorten it); default 250 ms. */
+  readonly catchUpThrottleMs?: number;
 }
 
 export interface App {
@@ -184,6 +190,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     allowFileUrls: options.allowFileUrls,
   });
   await workspaces.cleanStale();
+  const stepGuards = createStepGuards(db, logger.child({ name: "steps" }));
   const worker: Worker = await startWorker({
     store,
     concurrency: config.settings.concurrency,
@@ -194,6 +201,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           workspaces,
           serverEnv: options.processEnv,
           sandbox: options.stepSandbox,
+          stepGuard: stepGuards.forRun,
           installationToken: (installationId, repo) => checkoutToken(installationId, repo),
         },
         run,
@@ -202,6 +210,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     onRunChanged: report,
     logger: logger.child({ name: "worker" }),
     retention: config.settings.retention,
+    afterRecovery: stepGuards.killOrphans,
     ...options.worker,
   });
 
@@ -252,6 +261,19 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger.info({ url, webhookPath: env.webhookPath }, "deploy-bot is listening");
   }
 
+  // Missed deliveries: walked through the App's deliveries API at start-up and every CATCH_UP_INTERVAL.
+  const catchUp =
+    options.role === "server" && env.catchUp
+      ? startCatchUp({
+          client: appDeliveriesClient(() => probot.auth()),
+          state: catchUpState(db),
+          intervalMs: env.catchUp.intervalMs,
+          throttleMs: options.catchUpThrottleMs,
+          logger: logger.child({ name: "catch-up" }),
+          route: routeRecovered(onDelivery, metrics),
+        })
+      : undefined;
+
   /** Answers a verified delivery, counting its outcome and how long GitHub waited. */
   async function timedDelivery(delivery: Delivery): Promise<DeliveryResponse> {
     const started = performance.now();
@@ -263,7 +285,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
 
   /** Routes a verified delivery (`flow/route-delivery.ts`), counting its outcome. */
-  function onDelivery(delivery: Delivery): Promise<DeliveryResponse> {
+  function onDelivery(
+    delivery: Delivery,
+    count: Metrics["delivery"] = (event, outcome) => metrics.delivery(event, outcome),
+  ): Promise<DeliveryResponse> {
     return routeDelivery(
       {
         config: () => config,
@@ -274,7 +299,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         approvalOctokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
         filesOctokitFor: octokitFor,
         logger,
-        metrics,
+        metrics: { delivery: count },
       },
       delivery,
     );
@@ -300,6 +325,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           await closing;
         }
         await scheduler.stop();
+        await catchUp?.stop();
         await worker.stop(options.shutdownGraceMs ?? 30_000);
         await accepting.drain();
         await ignoredDeliveries.flush();

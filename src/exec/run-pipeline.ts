@@ -8,6 +8,7 @@ import { formatDuration, parseDuration } from "../config/duration.ts";
 import type { PipelineConfig } from "../config/schema.ts";
 import type { StepRecord, StepState, StepUpdate } from "../runs/run.ts";
 import { createLogCapture, type LogSink } from "./capture-log.ts";
+import type { StepGuard } from "./kill-orphans.ts";
 import { maskText } from "./mask-secrets.ts";
 import { resolveWorkdir } from "./resolve-workdir.ts";
 import { runStep, type StepOutcome } from "./run-step.ts";
@@ -59,6 +60,8 @@ export interface RunPipelineOptions {
   readonly tokens?: readonly string[];
   /** Runs every step in this sandbox (see `sandbox.ts`); without one, steps are plain child processes. */
   readonly sandbox?: StepSandbox;
+  /** How each step's process group is started and recorded (see `kill-orphans.ts`). */
+  readonly guard?: StepGuard | undefined;
 }
 
 export const DEFAULT_KILL_GRACE_MS = 5000;
@@ -138,6 +141,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         capture,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+        guard: options.guard,
       });
     }
     if (outcome.kind === "error")

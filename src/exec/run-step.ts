@@ -4,6 +4,7 @@
  */
 import { execa } from "execa";
 import type { LogCapture } from "./capture-log.ts";
+import type { StepGuard } from "./kill-orphans.ts";
 import { liveGroupMembers, signalGroup, terminateGroup } from "./process-group.ts";
 import {
   commandStartError,
@@ -32,6 +33,8 @@ export interface RunStepOptions {
   readonly capture: LogCapture;
   /** Runs the step inside this sandbox; without one, as a plain child process of the bot. */
   readonly sandbox?: StepSandbox;
+  /** Wraps the group leader (parent-death signal) and records its group while it runs (`kill-orphans.ts`). */
+  readonly guard?: StepGuard | undefined;
 }
 
 const LEFTOVERS_NOTE = "deploy-bot: stopping processes the step left running";
@@ -51,9 +54,10 @@ export async function runStep(options: RunStepOptions): Promise<StepOutcome> {
     const cannotStart = commandStartError(options.command, options.env, options.cwd);
     if (cannotStart) return { kind: "error", message: cannotStart };
   }
-  const command = sandbox
+  const inner = sandbox
     ? sandbox.wrap(options.command, { killGraceMs: options.killGraceMs })
     : options.command;
+  const command = options.guard ? options.guard.wrap(inner) : inner;
   const child = execa(command.file, [...command.args], {
     cwd: options.cwd,
     env: options.env,
@@ -65,6 +69,7 @@ export async function runStep(options: RunStepOptions): Promise<StepOutcome> {
     stripFinalNewline: false,
   });
   const pgid = child.pid;
+  if (pgid !== undefined) options.guard?.started(pgid);
   child.stdout?.on("data", (chunk: Buffer) => capture.stdout.write(chunk));
   child.stderr?.on("data", (chunk: Buffer) => capture.stderr.write(chunk));
 
@@ -134,5 +139,6 @@ export async function runStep(options: RunStepOptions): Promise<StepOutcome> {
     options.signal?.removeEventListener("abort", onAbort);
     // Belt and braces: whatever happened above, nothing of this step survives it.
     if (pgid !== undefined && liveGroupMembers(pgid).length > 0) await terminateGroup(pgid, 0);
+    if (pgid !== undefined) options.guard?.ended(pgid);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { parseDuration } from "../config/duration.ts";
 import type { Config } from "../config/schema.ts";
+import type { StepGuard } from "../exec/kill-orphans.ts";
 import { type PipelineResult, runPipeline } from "../exec/run-pipeline.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { deployBotVars } from "../exec/step-env.ts";
@@ -25,6 +26,8 @@ export interface ExecuteDeps {
   readonly serverEnv: NodeJS.ProcessEnv;
   /** The step sandbox decided at start-up (`STEP_SANDBOX`); undefined runs steps without it. */
   readonly sandbox?: StepSandbox | undefined;
+  /** How a run's steps are started and their process groups recorded, so a killed bot leaves none behind. */
+  readonly stepGuard?: ((runId: string) => StepGuard) | undefined;
 }
 
 export interface ExecuteOutcome {
@@ -89,6 +92,7 @@ export async function executeRun(
       logs: ctx.logs,
       onStep: ctx.onStep,
       ...(deps.sandbox ? { sandbox: deps.sandbox } : {}),
+      guard: deps.stepGuard?.(run.id),
     });
     return { state: result.state, detail: result.detail };
   } finally {

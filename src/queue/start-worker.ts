@@ -44,6 +44,8 @@ export interface WorkerOptions {
   /** `settings.retention`; pruning runs at start and then daily. Omit to never prune. */
   readonly retention?: { readonly days: number; readonly runs: number };
   readonly logSink?: LogSinkOptions;
+  /** After each recovery (start-up and every heartbeat): e.g. kill the processes of interrupted steps. */
+  readonly afterRecovery?: () => Promise<void>;
 }
 
 export interface Worker {
@@ -91,6 +93,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   await store.registerWorker(id);
   reportRecovery(await store.recoverRuns({ workerId: id, staleAfterMs, startingUp: true }));
+  await options.afterRecovery?.().catch((error: unknown) => logger.warn({ err: error }, "after recovery"));
 
   const finish = async (runId: string, outcome: RunOutcome): Promise<FinishResult | null> => {
     for (let attempt = 1; ; attempt++) {
@@ -173,6 +176,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     try {
       await store.heartbeat(id);
       reportRecovery(await store.recoverRuns({ workerId: id, staleAfterMs, startingUp: false }));
+      await options.afterRecovery?.();
     } catch (error) {
       logger.warn({ err: error }, "worker heartbeat failed");
     } finally {

@@ -121,6 +121,29 @@ CREATE TABLE run_deployments (
 `,
   },
   {
+    version: 6,
+    name: "catch-up walk state; process groups of running steps",
+    sql: `
+CREATE TABLE catch_up (
+  id integer PRIMARY KEY CHECK (id = 1),
+  walked_until timestamptz,
+  lease_owner text,
+  lease_until timestamptz
+);
+INSERT INTO catch_up (id) VALUES (1);
+
+CREATE TABLE step_processes (
+  run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  pgid integer NOT NULL,
+  host text NOT NULL,
+  boot_id text NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, pgid)
+);
+CREATE INDEX step_processes_host ON step_processes (host);
+`,
+  },
+  {
     version: 9,
     name: "what GitHub was last told: a status per run, the comment per pull request",
     sql: `

@@ -5,9 +5,11 @@
  * minute on two cores. The cases live in `*.case.ts`, one per file.
  */
 import { describe, it } from "vitest";
+import { catchUpMissedDeliveries } from "./catch-up.case.ts";
 import { deploymentsFollowRuns, failingDeployEndsFailure } from "./deployments.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { failingTestNotifies, notificationSurvivesKill } from "./notifications.case.ts";
+import { orphansDieWithTheSandbox, orphansKilledAtRestart } from "./orphans.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
 import { reportAfterRestart } from "./report-after-restart.case.ts";
@@ -23,6 +25,18 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
     deploymentsFollowRuns,
   );
   it("a failing deploy's GitHub Deployment ends failure", failingDeployEndsFailure);
+  // Three bot starts in one case: more time than the others.
+  it("deliveries missed while stopped are recovered at start-up, once", catchUpMissedDeliveries, 120_000);
+  it(
+    "kill -9 mid-step: the step's processes die with the bot (step sandbox)",
+    orphansDieWithTheSandbox,
+    120_000,
+  );
+  it(
+    "kill -9 mid-step, STEP_SANDBOX=off: the restart kills the step's leftovers",
+    orphansKilledAtRestart,
+    120_000,
+  );
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
   // Retries wait as the contract says (2 s, then 5 s): these two cases get more time on a loaded machine.
   it(

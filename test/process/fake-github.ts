@@ -14,6 +14,7 @@
 import { createPublicKey, createVerify, type KeyObject, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type FakeDeliveries, fakeDeliveries } from "./fake-deliveries.ts";
 import { createFakeDeployments, type FakeDeployment } from "./fake-deployments.ts";
 import { type FakeRepositories, fakeRepositories, NotFound } from "./fake-repositories.ts";
 import { API_BASE_PATH, ghesChecker } from "./openapi.ts";
@@ -95,6 +96,8 @@ export interface FakeGitHub {
   comments(repo: string, number: number): Comment[];
   /** Deployments created, in order, each with its statuses (`fake-deployments.ts`). */
   deployments(repo?: string): FakeDeployment[];
+  /** The App's webhook deliveries (`GET /app/hook/deliveries`): feed it with `deliveries.made(...)`. */
+  readonly deliveries: FakeDeliveries;
   /** The files `GET /repos/{owner}/{repo}/pulls/{n}/files` lists. */
   setPullRequestFiles(repo: string, number: number, files: readonly string[]): void;
   /** Repositories and branch heads (`GET /repos/{o}/{r}`, `GET /repos/{o}/{r}/branches/{b}`). */
@@ -144,6 +147,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       throw new HttpError(status, message);
     },
   });
+  const deliveries = fakeDeliveries(violations);
+  let baseUrl = "";
 
   const installationOf = (id: number): Installation => {
     const installation = options.installations.find((i) => i.id === id);
@@ -209,7 +214,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     query: URLSearchParams,
     body: unknown,
     auth: string,
-  ): { status: number; json: unknown } | undefined => {
+  ): { status: number; json: unknown; headers?: Record<string, string> } | undefined => {
     const parts = path.split("/").slice(1).map(decodeURIComponent);
     const route = `${method} /${parts.map((p, i) => (isParam(parts, i) ? "*" : p)).join("/")}`;
 
@@ -221,6 +226,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         const installation = installationOf(Number(parts[2]));
         return { status: 200, json: installationJson(installation) };
       }
+      const hook = deliveries.answer(method, parts, query, baseUrl);
+      if (hook) return hook;
       if (route === "GET /app")
         return { status: 200, json: { id: Number(options.appId), slug: "deploy-bot", name: "deploy-bot" } };
       return undefined;
@@ -296,6 +303,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     let body: unknown;
     let status = 500;
     let json: unknown;
+    let headers: Record<string, string> = {};
     let auth = "none";
     const fullPath = url.pathname;
     const path = fullPath.startsWith(`${API_BASE_PATH}/`) ? fullPath.slice(API_BASE_PATH.length) : fullPath;
@@ -328,6 +336,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const answered = answer(method, path, url.searchParams, body, auth);
       if (!answered) throw new HttpError(404, "the fake GitHub has no answer for this call");
       ({ status, json } = answered);
+      headers = answered.headers ?? {};
       if (fault === "drop-after") {
         calls.push({ method, path, query: url.search, body, auth, status: 0, fault: true });
         req.socket.destroy();
@@ -343,7 +352,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       violations.push(`${where}: answered ${status} (${httpError.message})`);
     }
     calls.push({ method, path, query: url.search, body, auth, status });
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
     res.end(JSON.stringify(json));
   };
 
@@ -356,6 +365,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -363,6 +373,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     calls,
     violations,
     tokens,
+    deliveries,
     gitAccess(token, repo) {
       const issued = tokens.get(token);
       if (!issued) return false;

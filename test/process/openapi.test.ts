@@ -78,4 +78,41 @@ describe("the GHES OpenAPI checker", () => {
     expect(verdict.ok).toBe(false);
     expect(verdict.ok ? "" : verdict.reason).toMatch(reason);
   });
+
+  describe("answers of the fake (deliveries API)", () => {
+    const item = {
+      id: 1,
+      guid: "g",
+      delivered_at: "2026-12-02T11:00:00Z",
+      redelivery: false,
+      duration: 0.1,
+      status: "OK",
+      status_code: 202,
+      event: "push",
+      action: null,
+      installation_id: 1,
+      repository_id: null,
+    };
+    it("accepts GitHub's shapes", () => {
+      expect(checker.checkResponse("GET", "/api/v3/app/hook/deliveries", 200, [item])).toMatchObject({
+        ok: true,
+      });
+      const detail = {
+        ...item,
+        url: "u",
+        request: { headers: {}, payload: {} },
+        response: { headers: {}, payload: null },
+      };
+      expect(checker.checkResponse("GET", "/app/hook/deliveries/1", 200, detail)).toMatchObject({ ok: true });
+    });
+    it.each([
+      ["/app/hook/deliveries", 200, [{ ...item, guid: undefined }], /must have required property 'guid'/],
+      ["/app/hook/deliveries", 200, [{ ...item, id: "1" }], /must be integer/],
+      ["/app/hook/deliveries/1", 200, item, /must have required property 'request'/],
+      ["/app/hook/deliveries/1", 418, {}, /has no 418 answer/],
+    ])("refuses %s %s %j", (path, status, body, reason) => {
+      const verdict = checker.checkResponse("GET", path, status, body);
+      expect(verdict.ok ? "" : verdict.reason).toMatch(reason);
+    });
+  });
 });

@@ -41,6 +41,8 @@ export type Verdict =
 export interface OpenApiChecker {
   /** Checks one request: `path` may carry the `/api/v3` base path and a query string. */
   check(method: string, path: string, body: unknown): Verdict;
+  /** Checks an answer the fake gives against the operation's response schema for `status` (JSON only). */
+  checkResponse(method: string, path: string, status: number, body: unknown): Verdict;
 }
 
 const require = createRequire(import.meta.url);
@@ -88,7 +90,52 @@ export function createChecker(description: Description): OpenApiChecker {
     return validate;
   };
 
+  const responseValidators = new Map<string, ValidateFunction>();
+  const responseValidator = (template: string, method: string, status: string): ValidateFunction => {
+    const key = `${method} ${template} ${status}`;
+    let validate = responseValidators.get(key);
+    if (!validate) {
+      const pointer = [
+        "paths",
+        template,
+        method,
+        "responses",
+        status,
+        "content",
+        "application/json",
+        "schema",
+      ]
+        .map((part) => encodeURIComponent(part.replaceAll("~", "~0").replaceAll("/", "~1")))
+        .join("/");
+      validate = ajv.compile({ $ref: `openapi#/${pointer}` });
+      responseValidators.set(key, validate);
+    }
+    return validate;
+  };
+
   return {
+    checkResponse(method, rawPath, status, body) {
+      const lower = method.toLowerCase() as (typeof METHODS)[number];
+      const pathname = (rawPath.split("?")[0] ?? "").replace(/^\/api\/v3(?=\/)/, "");
+      const found = templates.find(
+        (t) => t.pattern.test(pathname) && description.paths[t.template]?.[lower] !== undefined,
+      );
+      if (!found) return { ok: false, reason: `no operation ${method} ${pathname}` };
+      const operation = description.paths[found.template]?.[lower] as Operation & {
+        responses?: Record<string, { content?: Record<string, unknown> }>;
+      };
+      const operationId = operation.operationId ?? `${lower} ${found.template}`;
+      const response = operation.responses?.[String(status)];
+      if (!response) return { ok: false, reason: `${operationId} has no ${status} answer` };
+      if (!response.content?.["application/json"]) return { ok: true, operationId, template: found.template };
+      const validate = responseValidator(found.template, lower, String(status));
+      if (!validate(body))
+        return {
+          ok: false,
+          reason: `${operationId} ${status}: answer does not validate: ${formatErrors(validate.errors)}`,
+        };
+      return { ok: true, operationId, template: found.template };
+    },
     check(method, rawPath, body) {
       const lower = method.toLowerCase() as (typeof METHODS)[number];
       let pathname = rawPath.split("?")[0] ?? "";

@@ -49,8 +49,8 @@ export async function killAndRestart(): Promise<void> {
 
     const killed = await s.bot.kill9();
     expect(killed.signal).toBe("SIGKILL");
-    // A step runs in a process group of its own, so SIGKILL of the bot's group does not reach it: end the
-    // orphans here (the machine is shared), then restart.
+    // A step runs in a process group of its own, so SIGKILL of the bot's group does not reach it directly; the
+    // parent-death signal and the restart end it (see orphans.case.ts). Belt and braces on a shared machine.
     const orphans = await killProcessesWith(`DEPLOYBOT_DELIVERY_ID=${answer.id}`);
     if (process.env.PROCESS_DEBUG) console.log(`killed ${orphans} orphaned step processes`);
     expect(s.github.statuses({ sha }).at(-1)?.state).toBe("pending");

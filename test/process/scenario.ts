@@ -71,7 +71,7 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** The config; a function gets the scratch dir (for gate files the steps use). */
   readonly configYaml: string | ((scratch: string) => string);
-  /** More of the bot's environment (receivers' URLs, secrets a config names). */
+  /** More of the bot's environment (`STEP_SANDBOX`, receivers' URLs, secrets a config names). */
   readonly env?: Readonly<Record<string, string>>;
   /** GitHub calls the fake fails on purpose (`fake-github.ts`, `faults`). */
   readonly faults?: FakeGitHubOptions["faults"];
