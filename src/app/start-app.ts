@@ -28,8 +28,8 @@ import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
+import { createPageRoutes } from "./page-routes.ts";
 import type { ServerEnv } from "./read-server-env.ts";
-import { createRunPageRoutes } from "./run-page-routes.ts";
 
 export interface AppOptions {
   readonly role: "server" | "worker";
@@ -165,12 +165,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           isStopping: () => stopping !== undefined,
           onError: (route, error) => logger.warn({ route, err: String(error) }, "observability route failed"),
         }),
-        createRunPageRoutes({
-          getRun: async (id) => (await store.getRun(id)) ?? undefined,
-          readLog: (id, step) => store.readLog(id, step),
-          dashboardToken: env.dashboardToken,
-          secureCookie: env.publicUrl?.startsWith("https:") ?? false,
-        }),
+        createPageRoutes({ env, db, store, logger: logger.child({ name: "pages" }) }),
       ),
       onDelivery: (delivery) => timedDelivery(delivery),
       onRejected: (event) => metrics.delivery(event, "rejected"),

@@ -84,6 +84,17 @@ CREATE TABLE workers (
 );
 `,
   },
+  {
+    version: 7,
+    name: "auth revocations: logged-out sessions and used login states",
+    sql: `
+CREATE TABLE auth_revocations (
+  id text PRIMARY KEY,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX auth_revocations_expiry ON auth_revocations (expires_at);
+`,
+  },
 ];
 
 /** Any 64-bit constant works; it only has to be the same in every process of deploy-bot. */

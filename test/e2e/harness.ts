@@ -269,6 +269,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       metricsToken: options.metricsToken,
       logLevel: "silent",
       stepSandbox: "off",
+      githubWebUrl: "https://github.com",
+      login: undefined,
     },
     processEnv: {
       PATH: process.env.PATH,
