@@ -41,6 +41,8 @@ export function createSealer(secret: string): Sealer {
       const encoded = sealed.slice(VERSION.length + 1);
       if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return { ok: false, reason: "malformed" };
       const body = Buffer.from(encoded, "base64url");
+      // Only the canonical encoding: no two strings open to the same value.
+      if (body.toString("base64url") !== encoded) return { ok: false, reason: "malformed" };
       if (body.length < IV_BYTES + TAG_BYTES + 1) return { ok: false, reason: "malformed" };
       let plain: Buffer;
       try {
