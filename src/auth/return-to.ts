@@ -9,8 +9,10 @@ export function safeReturnTo(raw: string | null | undefined): string {
   try {
     const resolved = new URL(raw, "http://deploy-bot.invalid");
     if (resolved.origin !== "http://deploy-bot.invalid") return "/";
-    if (resolved.pathname.startsWith("/auth/")) return "/";
-    return `${resolved.pathname}${resolved.search}`;
+    const path = `${resolved.pathname}${resolved.search}`;
+    // Dot segments can leave `//host` behind (`/.//evil`), which a browser reads as another origin.
+    if (path.startsWith("//") || resolved.pathname.startsWith("/auth/")) return "/";
+    return path;
   } catch {
     return "/";
   }
