@@ -86,9 +86,9 @@ function options(values: readonly string[], selected: string | undefined, all: s
 }
 
 export function filterForm(query: DashboardQuery, choices: FilterChoices): string {
-  // A filter value that no run has (yet) stays selectable, so the form shows what the URL says.
-  const repos =
-    query.repo && !choices.repos.includes(query.repo) ? [query.repo, ...choices.repos] : choices.repos;
+  // An environment that no run has (yet) stays selectable, so the form shows what the URL says. A repository
+  // is offered only when the viewer can see it: the page never names one it does not list.
+  const repos = choices.repos;
   const environments =
     query.environment && !choices.environments.includes(query.environment)
       ? [query.environment, ...choices.environments]

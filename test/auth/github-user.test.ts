@@ -35,12 +35,10 @@ describe("GitHub as the logged-in user sees it", () => {
   });
 
   it("refuses a code GitHub answers with an error (200 + error, as GitHub does)", async () => {
-    const scope = nock(GHE)
-      .post("/login/oauth/access_token")
-      .reply(200, {
-        error: "bad_verification_code",
-        error_description: "The code passed is incorrect or expired.",
-      });
+    const scope = nock(GHE).post("/login/oauth/access_token").reply(200, {
+      error: "bad_verification_code",
+      error_description: "The code passed is incorrect or expired.",
+    });
     await expect(
       api(`${GHE}/api/v3`).exchangeCode("used", "https://bot.example/auth/callback"),
     ).rejects.toThrow(/incorrect or expired/);

@@ -14,6 +14,13 @@
 import { createPublicKey, createVerify, type KeyObject, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  createFakeUsers,
+  type FakeOAuthClient,
+  type FakeUser,
+  type FakeUsers,
+  FakeHttpError as HttpError,
+} from "./fake-github-users.ts";
 import { API_BASE_PATH, ghesChecker } from "./openapi.ts";
 
 export interface Installation {
@@ -29,6 +36,9 @@ export interface FakeGitHubOptions {
   /** The App's public key (PEM); JWTs are verified with it. */
   readonly publicKey: string;
   readonly installations: readonly Installation[];
+  /** People who can log in to the bot's dashboard (`fake-github-users.ts`), and the App's OAuth client. */
+  readonly users?: readonly FakeUser[];
+  readonly oauth?: FakeOAuthClient;
 }
 
 export interface RecordedCall {
@@ -81,6 +91,8 @@ export interface FakeGitHub {
   comments(repo: string, number: number): Comment[];
   /** The files `GET /repos/{owner}/{repo}/pulls/{n}/files` lists. */
   setPullRequestFiles(repo: string, number: number, files: readonly string[]): void;
+  /** The users and the OAuth web flow. */
+  readonly users: FakeUsers;
   close(): Promise<void>;
 }
 
@@ -96,14 +108,6 @@ interface StoredComment {
 const BOT_USER = { login: "deploy-bot[bot]", id: 9001, type: "Bot" };
 const TOKEN_LIFETIME_MS = 3_600_000;
 
-class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
 export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
   const publicKey = createPublicKey(options.publicKey);
   const checker = ghesChecker();
@@ -114,6 +118,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const comments: StoredComment[] = [];
   const pullFiles = new Map<string, readonly string[]>();
   let nextId = 1000;
+  const users = createFakeUsers({
+    users: options.users ?? [],
+    oauth: options.oauth,
+    installations: options.installations,
+  });
 
   const installationOf = (id: number): Installation => {
     const installation = options.installations.find((i) => i.id === id);
@@ -160,7 +169,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       if (problem) throw new HttpError(401, `bad App JWT: ${problem}`);
       return "jwt";
     }
-    if (!tokens.has(credential)) throw new HttpError(401, "not a token this GitHub issued");
+    if (!tokens.has(credential) && !users.userOf(credential))
+      throw new HttpError(401, "not a token this GitHub issued");
     return credential;
   };
 
@@ -183,6 +193,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const parts = path.split("/").slice(1).map(decodeURIComponent);
     const route = `${method} /${parts.map((p, i) => (isParam(parts, i) ? "*" : p)).join("/")}`;
 
+    if (parts[0] === "user") return users.api(route, parts, auth);
     if (parts[0] === "app") {
       if (auth !== "jwt") throw new HttpError(401, "App endpoints require the App's JWT");
       if (route === "POST /app/installations/*/access_tokens")
@@ -265,6 +276,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const fullPath = url.pathname;
     const path = fullPath.startsWith(`${API_BASE_PATH}/`) ? fullPath.slice(API_BASE_PATH.length) : fullPath;
     const where = `${method} ${fullPath}${url.search}`;
+    const web = fullPath.startsWith("/login/") ? users.web(method, url, raw, violations) : undefined;
+    if (web) {
+      res.writeHead(web.status, web.headers);
+      res.end(web.body);
+      return;
+    }
     try {
       if (!fullPath.startsWith(`${API_BASE_PATH}/`))
         throw new HttpError(404, `not below the Enterprise API base path ${API_BASE_PATH}`);
@@ -332,6 +349,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     setPullRequestFiles(repo, number, files) {
       pullFiles.set(`${repo}#${number}`, files);
     },
+    users,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -365,6 +383,7 @@ export function jwtProblem(jwt: string, publicKey: KeyObject, appId: string): st
 
 /** Path segments that are values, not names, in the routes the fake answers. */
 function isParam(parts: readonly string[], i: number): boolean {
+  if (parts[0] === "user") return parts[1] === "installations" && i === 2;
   if (parts[0] === "app") return parts[1] === "installations" && i === 2;
   if (parts[0] !== "repos") return false;
   if (i === 1 || i === 2) return true;

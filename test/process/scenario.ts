@@ -22,6 +22,7 @@ import {
 import { pullRequestPayload, pushPayload } from "../helpers/webhooks.ts";
 import { freePort, type RunningBot, startBot, waitFor } from "./bot-process.ts";
 import { type FakeGitHub, type StatusCall, startFakeGitHub } from "./fake-github.ts";
+import type { FakeOAuthClient, FakeUser } from "./fake-github-users.ts";
 
 export const OWNER = "Codertocat";
 export const REPO = "Hello-World";
@@ -71,6 +72,10 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** The config; a function gets the scratch dir (for gate files the steps use). */
   readonly configYaml: string | ((scratch: string) => string);
+  /** More server environment (e.g. GitHub login), and the fake GitHub's users and OAuth client. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly users?: readonly FakeUser[];
+  readonly oauth?: FakeOAuthClient;
 }
 
 async function startScenario(
@@ -83,6 +88,8 @@ async function startScenario(
     appId: APP_ID,
     publicKey,
     installations: [{ id: INSTALLATION_ID, account: OWNER, repositories: [REPO, "Other-Repo"] }],
+    users: options.users ?? [],
+    ...(options.oauth ? { oauth: options.oauth } : {}),
   });
   cleanups.push(() => github.close());
 
@@ -125,6 +132,7 @@ async function startScenario(
     DEPLOY_CONFIG: configFile,
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.PROCESS_LOG_LEVEL ?? "info",
+    ...options.env,
   };
   const launch = async () => {
     const bot = await startBot({ env, port, webhookSecret: WEBHOOK_SECRET });
