@@ -5,6 +5,7 @@
  * minute on two cores. The cases live in `*.case.ts`, one per file.
  */
 import { describe, it } from "vitest";
+import { browserLogin, skipBrowser } from "./browser.case.ts";
 import { dashboardBehindLogin } from "./dashboard.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
@@ -20,4 +21,5 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
     "the dashboard behind GitHub login: a reader sees runs and reasons, an outsider nothing",
     dashboardBehindLogin,
   );
+  it.skipIf(skipBrowser)("in Chromium: log in through GitHub, see the run, filter, log out", browserLogin);
 });

@@ -142,6 +142,7 @@ export function createFakeUsers(options: {
         tokens.set(token, granted.login);
         return json(200, { access_token: token, token_type: "bearer", scope: "" });
       }
+      if (url.pathname === "/favicon.ico") return { status: 204, headers: {}, body: "" };
       if (url.pathname.startsWith("/login/")) {
         violations.push(`${method} ${url.pathname}: not a GitHub login endpoint`);
         return { status: 404, headers: { "content-type": "text/plain" }, body: "not found\n" };

@@ -276,7 +276,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const fullPath = url.pathname;
     const path = fullPath.startsWith(`${API_BASE_PATH}/`) ? fullPath.slice(API_BASE_PATH.length) : fullPath;
     const where = `${method} ${fullPath}${url.search}`;
-    const web = fullPath.startsWith("/login/") ? users.web(method, url, raw, violations) : undefined;
+    const web = fullPath.startsWith(API_BASE_PATH) ? undefined : users.web(method, url, raw, violations);
     if (web) {
       res.writeHead(web.status, web.headers);
       res.end(web.body);
