@@ -19,6 +19,7 @@ import { countGitHubRequests } from "../observe/count-github-requests.ts";
 import { createMetrics, type Metrics } from "../observe/metrics.ts";
 import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
 import { checkDatabaseAndQueue, countQueuedRuns } from "../observe/stored-state.ts";
+import { type OutboxDrainer, type OutboxHandler, startOutboxDrainer } from "../outbox/drain-outbox.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
@@ -27,6 +28,7 @@ import { createFrontDoor } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
+import { allOf } from "../store/run-changes.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
 import { createPageRoutes } from "./page-routes.ts";
 import type { ServerEnv } from "./read-server-env.ts";
@@ -51,8 +53,6 @@ export interface AppOptions {
   readonly reporterDebounceMs?: number;
   /** Steps run in this sandbox (decided at start-up from `STEP_SANDBOX`); undefined runs them without. */
   readonly stepSandbox?: StepSandbox | undefined;
-  /** After shutdown begins, how long `/readyz` answers 503 before the server stops listening; default 0. */
-  readonly drainMs?: number;
 }
 
 export interface App {
@@ -73,7 +73,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   const db = await openDatabase(
     env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir },
   );
-  const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
+  // What must follow a change of runs (reports, Deployments, notifications) is recorded in the change's own
+  // transaction, as outbox messages (`src/outbox/`), and delivered by the drainer below for as long as it takes.
+  const onChange = allOf();
+  const store = await openRunStore(db, { logger: logger.child({ name: "store" }), onChange });
   const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
   let stopping: Promise<void> | undefined;
   // Group commit: deliveries that arrive while one is being recorded share the next transaction.
@@ -118,9 +121,17 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger: logger.child({ name: "reporter" }),
     debounceMs: options.reporterDebounceMs,
   });
+  // One handler per outbox topic; every process (server or worker) delivers what any of them recorded.
+  const outboxHandlers: Record<string, OutboxHandler> = {};
+  const outbox: OutboxDrainer = await startOutboxDrainer(db, {
+    handlers: outboxHandlers,
+    exclusive: db.kind === "pglite",
+    logger: logger.child({ name: "outbox" }),
+  });
   const report = (run: Parameters<GitHubReporter["runChanged"]>[0]) => {
     metrics.runChanged(run);
     reporter.runChanged(run);
+    outbox.wake();
   };
 
   // Execution: a mirror per repository and a worktree per run, under DATA_DIR.
@@ -216,7 +227,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     stop: () => {
       stopping ??= (async () => {
         // `/readyz` answers 503 from here on; the drain lets a load balancer see it before we stop listening.
-        if (server && options.drainMs) await new Promise((resolve) => setTimeout(resolve, options.drainMs));
+        if (server && env.shutdownDrainMs > 0)
+          await new Promise((resolve) => setTimeout(resolve, env.shutdownDrainMs));
         if (server) {
           const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
           server.closeIdleConnections();
@@ -226,6 +238,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         await accepting.drain();
         await ignoredDeliveries.flush();
         await reporter.flush();
+        await outbox.stop();
         await store.close();
         await db.close();
       })();

@@ -7,6 +7,8 @@ const versions = MIGRATIONS.map((m) => m.version).sort((a, b) => a - b);
 
 for (const mode of await storageModes()) {
   describe.skipIf(mode.skipReason !== null)(`migrations on ${mode.name}`, () => {
+    const versions = MIGRATIONS.map((migration) => migration.version).sort((a, b) => a - b);
+
     it("apply once, also when two processes start together", async () => {
       const created = await mode.create();
       try {
