@@ -3,8 +3,6 @@ import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { openDatabase } from "../../src/store/open-database.ts";
 import { storageModes } from "../helpers/database.ts";
 
-const versions = MIGRATIONS.map((m) => m.version).sort((a, b) => a - b);
-
 for (const mode of await storageModes()) {
   describe.skipIf(mode.skipReason !== null)(`migrations on ${mode.name}`, () => {
     const versions = MIGRATIONS.map((migration) => migration.version).sort((a, b) => a - b);
