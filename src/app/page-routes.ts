@@ -12,6 +12,7 @@ import { firstOf } from "../observe/observe-routes.ts";
 import type { ExtraRoutes } from "../server/front-door.ts";
 import { authRevocations } from "../store/auth-revocations.ts";
 import type { Database } from "../store/database.ts";
+import { logsSince } from "../store/log-since.ts";
 import type { Logger } from "../store/logger.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
@@ -51,6 +52,7 @@ export function createPageRoutes(options: {
     createRunPageRoutes({
       getRun: async (id) => (await store.getRun(id)) ?? undefined,
       readLog: (id, step) => store.readLog(id, step),
+      logsSince: (id, after, limit) => logsSince(db, id, after, limit),
       gate: gates.runs,
     }),
   );

@@ -9,6 +9,9 @@ import { canRead } from "../auth/viewer.ts";
 import { renderRunNotFound, renderRunPage } from "../report/render-run-page.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { sendHtml, sendPage } from "../server/html-response.ts";
+import type { LogChunk } from "../store/log-since.ts";
+import { LIVE_LOG_PATH, LIVE_LOG_SCRIPT } from "./live-log-script.ts";
+import { createRunEventStreams } from "./run-event-stream.ts";
 
 export interface RunPageDeps {
   readonly getRun: (id: string) => Promise<RunRecord | undefined>;
@@ -16,11 +19,13 @@ export interface RunPageDeps {
   /** Who may read; default: `DASHBOARD_TOKEN` (below) if set, else anyone holding the link. */
   readonly gate?: PageGate;
   readonly dashboardToken?: string | undefined;
+  /** Log rows after a sequence number: with it, a running run's page streams its log live (SSE). */
+  readonly logsSince?: (runId: string, afterSeq: number, limit?: number) => Promise<readonly LogChunk[]>;
   /** Mark the token cookie `Secure` (PUBLIC_URL is https). */
   readonly secureCookie?: boolean;
 }
 
-const RUN_PATH = /^\/runs\/([A-Za-z0-9_-]{16,64})(\/log)?\/?$/;
+const RUN_PATH = /^\/runs\/([A-Za-z0-9_-]{16,64})(\/log|\/events)?\/?$/;
 
 /** Returns a router for the run pages: it answers (and returns true) only for paths under `/runs/`. */
 export function createRunPageRoutes(deps: RunPageDeps) {
@@ -31,11 +36,21 @@ export function createRunPageRoutes(deps: RunPageDeps) {
       dashboardToken: deps.dashboardToken,
       secureCookie: deps.secureCookie ?? false,
     }).runs;
+  const logsSince = deps.logsSince;
+  const streams = logsSince
+    ? createRunEventStreams({ getRun: deps.getRun, logsSince: (id, after) => logsSince(id, after, 500) })
+    : undefined;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (!url.pathname.startsWith("/runs/")) return false;
     if (req.method !== "GET" && req.method !== "HEAD") {
       sendPage(res, 405, "text/plain; charset=utf-8", "Method Not Allowed\n", { allow: "GET, HEAD" });
+      return true;
+    }
+    if (streams && url.pathname === LIVE_LOG_PATH) {
+      sendPage(res, 200, "text/javascript; charset=utf-8", LIVE_LOG_SCRIPT, {
+        "cache-control": "max-age=300",
+      });
       return true;
     }
     const admitted = await gate(req, res);
@@ -47,8 +62,23 @@ export function createRunPageRoutes(deps: RunPageDeps) {
       sendHtml(res, 404, renderRunNotFound(), admitted.headers);
       return true;
     }
-    if (match?.[2]) {
+    if (match?.[2] === "/log") {
       sendPage(res, 200, "text/plain; charset=utf-8", await deps.readLog(run.id), admitted.headers);
+      return true;
+    }
+    if (match?.[2] === "/events") {
+      if (streams) await streams(req, res, run, admitted.headers);
+      else sendHtml(res, 404, renderRunNotFound(), admitted.headers);
+      return true;
+    }
+    if (logsSince) {
+      // One read for the page and the point its live log continues from: nothing missed, nothing twice.
+      const rows = await logsSince(run.id, 0, 1_000_000);
+      const logs = new Map<number, string>();
+      for (const row of rows) logs.set(row.step, (logs.get(row.step) ?? "") + row.text);
+      const after = rows.at(-1)?.seq ?? 0;
+      const live = { scriptPath: LIVE_LOG_PATH, eventsUrl: `/runs/${run.id}/events?after=${after}` };
+      sendHtml(res, 200, renderRunPage({ run, logs, now: new Date(), live }), admitted.headers);
       return true;
     }
     const logs = new Map<number, string>();

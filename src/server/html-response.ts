@@ -1,10 +1,13 @@
 /** Answers of the HTML pages (dashboard, run pages, login): the same security headers on every one. */
 import type { ServerResponse } from "node:http";
 
-/** No scripts anywhere; forms only to this server; never framed, cached, or leaking a Referer to another site. */
+/**
+ * No scripts but our own (the run page's live log); forms only to this server; never framed, cached, or
+ * leaking a Referer to another site.
+ */
 export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy":
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   // Not `no-referrer`: with it a browser sends `Origin: null` on our own logout form, which is refused.
   "referrer-policy": "same-origin",

@@ -17,9 +17,15 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
+  // Two logins, two users, a browser: more steps than the others, so more time on a loaded machine.
   it(
     "the dashboard behind GitHub login: a reader sees runs and reasons, an outsider nothing",
     dashboardBehindLogin,
+    120_000,
   );
-  it.skipIf(skipBrowser)("in Chromium: log in through GitHub, see the run, filter, log out", browserLogin);
+  it.skipIf(skipBrowser)(
+    "in Chromium: log in through GitHub, watch a run's log grow, filter the dashboard, log out",
+    browserLogin,
+    120_000,
+  );
 });

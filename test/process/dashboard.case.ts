@@ -67,7 +67,7 @@ export async function dashboardBehindLogin(): Promise<void> {
 
       // Nobody logged in: every page sends the browser to the login.
       const anonymous = new LoginClient();
-      for (const path of ["/", runPath, `${runPath}/log`, "/?state=passed"]) {
+      for (const path of ["/", runPath, `${runPath}/log`, `${runPath}/events`, "/?state=passed"]) {
         const hop = await anonymous.request(`${s.bot.url}${path}`);
         expect(hop.status, path).toBe(302);
         expect(hop.location).toBe(`${s.bot.url}/auth/login?return_to=${encodeURIComponent(path)}`);
@@ -94,6 +94,10 @@ export async function dashboardBehindLogin(): Promise<void> {
       expect(page.status).toBe(200);
       expect(page.text).toContain(FULL_NAME);
       expect((await reader.request(`${s.bot.url}${runPath}/log`)).text).toContain(`deploying ${FULL_NAME}`);
+      // The live stream of a finished run: its log rows, then the end.
+      const events = await reader.request(`${s.bot.url}${runPath}/events`);
+      expect(events.text).toContain("event: log\ndata: ");
+      expect(events.text).toMatch(/event: end\ndata: \{\}\n\n$/);
 
       // A user of the App who cannot read this repository sees nothing of it.
       const outsider = new LoginClient();
@@ -106,7 +110,7 @@ export async function dashboardBehindLogin(): Promise<void> {
       expect(
         (await outsider.request(`${s.bot.url}/?repo=${encodeURIComponent(FULL_NAME)}`)).text,
       ).not.toContain(REPO);
-      for (const path of [runPath, `${runPath}/log`]) {
+      for (const path of [runPath, `${runPath}/log`, `${runPath}/events`]) {
         const hop = await outsider.request(`${s.bot.url}${path}`);
         expect(hop.status, path).toBe(404);
         expect(hop.text).not.toContain(REPO);
