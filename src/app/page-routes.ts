@@ -23,6 +23,8 @@ export function createPageRoutes(options: {
   readonly db: Database;
   readonly store: RunStore;
   readonly logger: Logger;
+  /** True once shutdown has begun (live log streams end). */
+  readonly isStopping: () => boolean;
 }): ExtraRoutes {
   const { env, db, store, logger } = options;
   let login: Login | undefined;
@@ -54,6 +56,7 @@ export function createPageRoutes(options: {
       readLog: (id, step) => store.readLog(id, step),
       logsSince: (id, after, limit) => logsSince(db, id, after, limit),
       gate: gates.runs,
+      isStopping: options.isStopping,
     }),
   );
 }

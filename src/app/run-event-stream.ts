@@ -4,7 +4,7 @@
  * event id, so a reconnecting browser (`Last-Event-ID`) misses nothing and sees nothing twice; `reload`
  * says a step or the run changed state (the page reloads to show it); `end` follows the run's final state.
  * Polls the database, so it works the same with several servers on one PostgreSQL. Bounded: at most
- * `maxStreams` at once, each at most `maxMs` (then `reload`, and the page reconnects).
+ * `maxStreams` at once, each at most `maxMs` (then `reload`, and the page reconnects), none past shutdown.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { FINAL_RUN_STATES, type RunRecord } from "../runs/run.ts";
@@ -17,6 +17,8 @@ export interface RunEventSource {
 }
 
 export interface StreamLimits {
+  /** True once shutdown has begun: open streams end (with `reload`) so the server can close. */
+  readonly isStopping?: () => boolean;
   readonly pollMs?: number;
   readonly maxMs?: number;
   readonly heartbeatMs?: number;
@@ -93,7 +95,7 @@ async function stream(
       lastWrite = Date.now();
     }
     const now = await source.getRun(run.id);
-    if (!now || shape(now) !== seen || Date.now() > endAt) {
+    if (!now || shape(now) !== seen || Date.now() > endAt || options.isStopping?.()) {
       // Let the last rows of a finished run out first: they were written before its final state.
       for (const chunk of await source.logsSince(run.id, after))
         send("log", { step: chunk.step, text: chunk.text }, chunk.seq);

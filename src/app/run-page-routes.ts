@@ -21,6 +21,8 @@ export interface RunPageDeps {
   readonly dashboardToken?: string | undefined;
   /** Log rows after a sequence number: with it, a running run's page streams its log live (SSE). */
   readonly logsSince?: (runId: string, afterSeq: number, limit?: number) => Promise<readonly LogChunk[]>;
+  /** Live streams end once this is true (shutdown). */
+  readonly isStopping?: () => boolean;
   /** Mark the token cookie `Secure` (PUBLIC_URL is https). */
   readonly secureCookie?: boolean;
 }
@@ -38,7 +40,10 @@ export function createRunPageRoutes(deps: RunPageDeps) {
     }).runs;
   const logsSince = deps.logsSince;
   const streams = logsSince
-    ? createRunEventStreams({ getRun: deps.getRun, logsSince: (id, after) => logsSince(id, after, 500) })
+    ? createRunEventStreams(
+        { getRun: deps.getRun, logsSince: (id, after) => logsSince(id, after, 500) },
+        { ...(deps.isStopping ? { isStopping: deps.isStopping } : {}) },
+      )
     : undefined;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://localhost");

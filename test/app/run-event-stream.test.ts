@@ -93,3 +93,16 @@ describe("run event stream", () => {
     await (await first).text();
   });
 });
+
+describe("run event stream at shutdown", () => {
+  it("ends open streams with reload once shutdown begins", async () => {
+    const s = source(going);
+    let stopping = false;
+    const streams = createRunEventStreams(s, { pollMs: 20, isStopping: () => stopping });
+    const url = await serve((req, res) => streams(req, res, going, {}));
+    setTimeout(() => {
+      stopping = true;
+    }, 100);
+    expect((await readAll(`${url}/runs/r/events`)).text).toBe("event: reload\ndata: {}\n\n");
+  });
+});
