@@ -72,7 +72,9 @@ export function createRunPageRoutes(deps: RunPageDeps) {
       return true;
     }
     if (match?.[2] === "/events") {
-      if (streams) await streams(req, res, run, admitted.headers);
+      if (req.method === "HEAD")
+        sendPage(res, 405, "text/plain; charset=utf-8", "Method Not Allowed\n", { allow: "GET" });
+      else if (streams) await streams(req, res, run, admitted.headers);
       else sendHtml(res, 404, renderRunNotFound(), admitted.headers);
       return true;
     }
