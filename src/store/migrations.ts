@@ -116,6 +116,27 @@ CREATE TABLE auth_revocations (
 CREATE INDEX auth_revocations_expiry ON auth_revocations (expires_at);
 `,
   },
+  {
+    version: 9,
+    name: "what GitHub was last told: a status per run, the comment per pull request",
+    sql: `
+CREATE TABLE report_statuses (
+  run_id text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  state text NOT NULL,
+  description text NOT NULL,
+  sent_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE report_comments (
+  repo text NOT NULL,
+  pr_number integer NOT NULL,
+  comment_id bigint NOT NULL,
+  body_sha256 text NOT NULL,
+  sent_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (repo, pr_number)
+);
+CREATE INDEX runs_pull_request ON runs (lower(repo), pr_number, seq) WHERE pr_number IS NOT NULL;
+`,
+  },
 ];
 
 /** Any 64-bit constant works; it only has to be the same in every process of deploy-bot. */

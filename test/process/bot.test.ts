@@ -10,6 +10,7 @@ import { dashboardBehindLogin } from "./dashboard.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
+import { reportAfterRestart } from "./report-after-restart.case.ts";
 import { killAndRestart } from "./restart.case.ts";
 
 describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
@@ -27,5 +28,9 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
     "in Chromium: log in through GitHub, watch a run's log grow, filter the dashboard, log out",
     browserLogin,
     120_000,
+  );
+  it(
+    "kill -9 after a run's end while GitHub fails: the restart delivers its final status",
+    reportAfterRestart,
   );
 });
