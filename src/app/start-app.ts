@@ -38,8 +38,8 @@ import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { allOf } from "../store/run-changes.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
-import { createPageRoutes } from "./page-routes.ts";
 import { sentReports } from "../store/sent-reports.ts";
+import { createPageRoutes } from "./page-routes.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 
 export interface AppOptions {
