@@ -30,7 +30,21 @@ export interface ServerEnv {
   readonly stepSandbox: SandboxMode;
   /** `CATCH_UP` / `CATCH_UP_INTERVAL`: recover missed deliveries at start-up and this often; undefined = off. */
   readonly catchUp?: { readonly intervalMs: number } | undefined;
+  /** GitHub's web host (login pages): `https://github.com` or `<GHE_PROTOCOL>://<GHE_HOST>`. */
+  readonly githubWebUrl: string;
+  /** GitHub login for the dashboard and run pages; undefined when `GITHUB_CLIENT_ID` is unset. */
+  readonly login: GitHubLogin | undefined;
 }
+
+/** `GITHUB_CLIENT_ID`, `GITHUB_CLIENT_SECRET`, `SESSION_SECRET`: the App's OAuth web flow. */
+export interface GitHubLogin {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly sessionSecret: string;
+}
+
+/** A session key shorter than this is refused (it seals the session cookies with AES-256-GCM). */
+const MIN_SESSION_SECRET_LENGTH = 32;
 
 /** A shorter `CATCH_UP_INTERVAL` would spend the App's API rate limit on listing deliveries. */
 const MIN_CATCH_UP_INTERVAL_MS = 10_000;
@@ -120,6 +134,8 @@ export function readServerEnv(
     errors.push("METRICS_TOKEN: 16 to 512 printable characters, no spaces");
   }
 
+  const login = readGitHubLogin(env, publicUrl, errors);
+
   const shutdownDrainMs = parseShutdownDrain(env.SHUTDOWN_DRAIN);
   if (shutdownDrainMs === undefined)
     errors.push(`SHUTDOWN_DRAIN: a duration up to 5m (e.g. 10s), not ${JSON.stringify(env.SHUTDOWN_DRAIN)}`);
@@ -152,8 +168,37 @@ export function readServerEnv(
       logLevel: env.LOG_LEVEL || "info",
       stepSandbox,
       catchUp,
+      githubWebUrl: gheHost ? `${gheProtocol}://${gheHost}` : "https://github.com",
+      login,
     },
   };
+}
+
+/** GitHub login is all or nothing: a client id without its secret or a session key refuses to start. */
+function readGitHubLogin(
+  env: NodeJS.ProcessEnv,
+  publicUrl: string | undefined,
+  errors: string[],
+): GitHubLogin | undefined {
+  const clientId = env.GITHUB_CLIENT_ID?.trim();
+  const clientSecret = env.GITHUB_CLIENT_SECRET?.trim();
+  const sessionSecret = env.SESSION_SECRET;
+  if (!clientId) {
+    if (clientSecret) errors.push("GITHUB_CLIENT_SECRET: set without GITHUB_CLIENT_ID");
+    return undefined;
+  }
+  const before = errors.length;
+  if (!/^[\w.-]{1,100}$/.test(clientId)) errors.push("GITHUB_CLIENT_ID: not an OAuth client id");
+  if (!clientSecret) errors.push("GITHUB_CLIENT_SECRET: required when GITHUB_CLIENT_ID is set");
+  if (!sessionSecret) errors.push("SESSION_SECRET: required when GITHUB_CLIENT_ID is set");
+  else if (sessionSecret.length < MIN_SESSION_SECRET_LENGTH)
+    errors.push(`SESSION_SECRET: at least ${MIN_SESSION_SECRET_LENGTH} characters`);
+  if (!publicUrl)
+    errors.push(
+      "PUBLIC_URL: required when GITHUB_CLIENT_ID is set (the callback is <PUBLIC_URL>/auth/callback)",
+    );
+  if (errors.length > before || !clientSecret || !sessionSecret) return undefined;
+  return { clientId, clientSecret, sessionSecret };
 }
 
 const MAX_SHUTDOWN_DRAIN_MS = 5 * 60 * 1000;

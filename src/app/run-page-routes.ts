@@ -1,110 +1,96 @@
 /**
- * `GET /runs/:id` (HTML) and `GET /runs/:id/log` (text). The run id is 128 random bits, so the link in a
- * commit status is the capability to read that run; `DASHBOARD_TOKEN` adds a shared secret on top for
- * operators who do not want logs readable by anyone holding a link.
+ * `GET /runs/:id` (HTML) and `GET /runs/:id/log` (text), behind the page gate (`src/auth/page-gate.ts`):
+ * GitHub login when configured (a user sees only runs of repositories they can read; any other run is "not
+ * found", exactly like an unknown id), else `DASHBOARD_TOKEN`, else the unguessable run id alone.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createPageGates, type PageGate } from "../auth/page-gate.ts";
+import { canRead } from "../auth/viewer.ts";
 import { renderRunNotFound, renderRunPage } from "../report/render-run-page.ts";
 import type { RunRecord } from "../runs/run.ts";
+import { sendHtml, sendPage } from "../server/html-response.ts";
+import type { LogChunk } from "../store/log-since.ts";
+import { LIVE_LOG_PATH, LIVE_LOG_SCRIPT } from "./live-log-script.ts";
+import { createRunEventStreams } from "./run-event-stream.ts";
 
 export interface RunPageDeps {
   readonly getRun: (id: string) => Promise<RunRecord | undefined>;
   readonly readLog: (runId: string, stepIndex?: number) => Promise<string>;
-  readonly dashboardToken: string | undefined;
+  /** Who may read; default: `DASHBOARD_TOKEN` (below) if set, else anyone holding the link. */
+  readonly gate?: PageGate;
+  readonly dashboardToken?: string | undefined;
+  /** Log rows after a sequence number: with it, a running run's page streams its log live (SSE). */
+  readonly logsSince?: (runId: string, afterSeq: number, limit?: number) => Promise<readonly LogChunk[]>;
+  /** Live streams end once this is true (shutdown). */
+  readonly isStopping?: () => boolean;
   /** Mark the token cookie `Secure` (PUBLIC_URL is https). */
-  readonly secureCookie: boolean;
+  readonly secureCookie?: boolean;
 }
 
-const RUN_PATH = /^\/runs\/([A-Za-z0-9_-]{16,64})(\/log)?\/?$/;
-const COOKIE = "deploybot_token";
-
-const SECURITY_HEADERS = {
-  "content-security-policy":
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "x-frame-options": "DENY",
-  "cache-control": "no-store",
-};
+const RUN_PATH = /^\/runs\/([A-Za-z0-9_-]{16,64})(\/log|\/events)?\/?$/;
 
 /** Returns a router for the run pages: it answers (and returns true) only for paths under `/runs/`. */
 export function createRunPageRoutes(deps: RunPageDeps) {
+  const gate =
+    deps.gate ??
+    createPageGates({
+      login: undefined,
+      dashboardToken: deps.dashboardToken,
+      secureCookie: deps.secureCookie ?? false,
+    }).runs;
+  const logsSince = deps.logsSince;
+  const streams = logsSince
+    ? createRunEventStreams(
+        { getRun: deps.getRun, logsSince: (id, after) => logsSince(id, after, 500) },
+        { ...(deps.isStopping ? { isStopping: deps.isStopping } : {}) },
+      )
+    : undefined;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (!url.pathname.startsWith("/runs/")) return false;
     if (req.method !== "GET" && req.method !== "HEAD") {
-      send(res, 405, "text/plain; charset=utf-8", "Method Not Allowed\n");
+      sendPage(res, 405, "text/plain; charset=utf-8", "Method Not Allowed\n", { allow: "GET, HEAD" });
       return true;
     }
+    if (streams && url.pathname === LIVE_LOG_PATH) {
+      sendPage(res, 200, "text/javascript; charset=utf-8", LIVE_LOG_SCRIPT, {
+        "cache-control": "max-age=300",
+      });
+      return true;
+    }
+    const admitted = await gate(req, res);
+    if (!admitted) return true;
     const match = RUN_PATH.exec(url.pathname);
-    const auth = authorise(req, url, deps.dashboardToken);
-    if (auth === "denied") {
-      send(
-        res,
-        401,
-        "text/plain; charset=utf-8",
-        "This deploy-bot requires DASHBOARD_TOKEN: open the link with ?token=…\n",
-      );
-      return true;
-    }
-    const run = match?.[1] ? await deps.getRun(match[1]) : undefined;
+    const found = match?.[1] ? await deps.getRun(match[1]) : undefined;
+    const run = found && canRead(admitted.viewer, found.event.repo.fullName) ? found : undefined;
     if (!run) {
-      send(res, 404, "text/html; charset=utf-8", renderRunNotFound());
+      sendHtml(res, 404, renderRunNotFound(), admitted.headers);
       return true;
     }
-    const extra: Record<string, string> =
-      auth === "set-cookie" ? { "set-cookie": cookieFor(deps.dashboardToken ?? "", deps.secureCookie) } : {};
-    if (match?.[2]) {
-      send(res, 200, "text/plain; charset=utf-8", await deps.readLog(run.id), extra);
+    if (match?.[2] === "/log") {
+      sendPage(res, 200, "text/plain; charset=utf-8", await deps.readLog(run.id), admitted.headers);
+      return true;
+    }
+    if (match?.[2] === "/events") {
+      if (req.method === "HEAD")
+        sendPage(res, 405, "text/plain; charset=utf-8", "Method Not Allowed\n", { allow: "GET" });
+      else if (streams) await streams(req, res, run, admitted.headers);
+      else sendHtml(res, 404, renderRunNotFound(), admitted.headers);
+      return true;
+    }
+    if (logsSince) {
+      // One read for the page and the point its live log continues from: nothing missed, nothing twice.
+      const rows = await logsSince(run.id, 0, 1_000_000);
+      const logs = new Map<number, string>();
+      for (const row of rows) logs.set(row.step, (logs.get(row.step) ?? "") + row.text);
+      const after = rows.at(-1)?.seq ?? 0;
+      const live = { scriptPath: LIVE_LOG_PATH, eventsUrl: `/runs/${run.id}/events?after=${after}` };
+      sendHtml(res, 200, renderRunPage({ run, logs, now: new Date(), live }), admitted.headers);
       return true;
     }
     const logs = new Map<number, string>();
     for (const step of run.steps) logs.set(step.index, await deps.readLog(run.id, step.index));
-    send(res, 200, "text/html; charset=utf-8", renderRunPage({ run, logs, now: new Date() }), extra);
+    sendHtml(res, 200, renderRunPage({ run, logs, now: new Date() }), admitted.headers);
     return true;
   };
-}
-
-type Authorisation = "open" | "granted" | "set-cookie" | "denied";
-
-function authorise(req: IncomingMessage, url: URL, token: string | undefined): Authorisation {
-  if (!token) return "open";
-  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
-  if (bearer && same(bearer, token)) return "granted";
-  const cookie = (req.headers.cookie ?? "")
-    .split(";")
-    .map((part) => part.trim().split("="))
-    .find(([name]) => name === COOKIE)?.[1];
-  if (cookie && same(decodeURIComponent(cookie), token)) return "granted";
-  const query = url.searchParams.get("token");
-  if (query && same(query, token)) return "set-cookie";
-  return "denied";
-}
-
-function same(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function cookieFor(token: string, secureCookie: boolean): string {
-  const secure = secureCookie ? "; Secure" : "";
-  return `${COOKIE}=${encodeURIComponent(token)}; Path=/runs; HttpOnly; SameSite=Lax; Max-Age=2592000${secure}`;
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  type: string,
-  body: string,
-  extra: Record<string, string> = {},
-): void {
-  res.writeHead(status, {
-    ...SECURITY_HEADERS,
-    ...extra,
-    "content-type": type,
-    "content-length": Buffer.byteLength(body),
-  });
-  res.end(res.req.method === "HEAD" ? undefined : body);
 }

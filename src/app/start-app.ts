@@ -48,8 +48,8 @@ import { allOf } from "../store/run-changes.ts";
 import { runDeployments } from "../store/run-deployments.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
 import { sentReports } from "../store/sent-reports.ts";
+import { createPageRoutes } from "./page-routes.ts";
 import type { ServerEnv } from "./read-server-env.ts";
-import { createRunPageRoutes } from "./run-page-routes.ts";
 import { hasScheduledRules, startScheduledRules } from "./start-scheduled-rules.ts";
 import { createStepGuards } from "./step-guards.ts";
 
@@ -241,11 +241,12 @@ export async function startApp(options: AppOptions): Promise<App> {
           isStopping: () => stopping !== undefined,
           onError: (route, error) => logger.warn({ route, err: String(error) }, "observability route failed"),
         }),
-        createRunPageRoutes({
-          getRun: async (id) => (await store.getRun(id)) ?? undefined,
-          readLog: (id, step) => store.readLog(id, step),
-          dashboardToken: env.dashboardToken,
-          secureCookie: env.publicUrl?.startsWith("https:") ?? false,
+        createPageRoutes({
+          env,
+          db,
+          store,
+          logger: logger.child({ name: "pages" }),
+          isStopping: () => stopping !== undefined,
         }),
       ),
       onDelivery: (delivery) => timedDelivery(delivery),

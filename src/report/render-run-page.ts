@@ -16,6 +16,11 @@ export interface RunPageInput {
   readonly now: Date;
   /** Reload interval while the run is not final; default 5 seconds. */
   readonly refreshSeconds?: number;
+  /**
+   * While the run is not final: the page loads `scriptPath`, which streams new log output from `eventsUrl`
+   * (logs after `afterSeq`, the last row shown); the meta refresh is kept for browsers without JavaScript.
+   */
+  readonly live?: { readonly scriptPath: string; readonly eventsUrl: string };
 }
 
 const STYLE = `body{font:14px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem;color:#1f2328}
@@ -29,9 +34,13 @@ export function renderRunPage(input: RunPageInput): string {
   const { run, now } = input;
   const event = run.event;
   const final = FINAL_RUN_STATES.has(run.state);
+  const live = final ? undefined : input.live;
+  const meta = `<meta http-equiv="refresh" content="${Math.max(1, Math.floor(input.refreshSeconds ?? 5))}">`;
   const refresh = final
     ? ""
-    : `\n<meta http-equiv="refresh" content="${Math.max(1, Math.floor(input.refreshSeconds ?? 5))}">`;
+    : live
+      ? `\n<noscript>${meta}</noscript>\n<script src="${escapeHtml(live.scriptPath)}" defer></script>`
+      : `\n${meta}`;
   const status = renderStatus(run, [run], now);
   const facts: [string, string][] = [
     ["Repository", event.repo.fullName],
@@ -62,14 +71,14 @@ export function renderRunPage(input: RunPageInput): string {
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
-<body>
+<body${live ? ` data-live="${escapeHtml(live.eventsUrl)}"` : ""}>
 <h1>${escapeHtml(run.pipeline)} <span class="${run.state}">${escapeHtml(run.state)}</span></h1>
 <dl>
 ${facts.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`).join("\n")}${environmentUrlFact(run.environmentUrl)}
 </dl>
 <h2>Steps</h2>
 ${run.steps.length === 0 ? "<p>No steps have started.</p>" : stepsTable(run.steps, now)}
-${run.steps.map((step) => stepLog(step, input.logs.get(step.index))).join("\n")}
+${run.steps.map((step) => stepLog(step, input.logs.get(step.index), live !== undefined)).join("\n")}
 </body>
 </html>
 `;
@@ -112,7 +121,9 @@ function stepsTable(steps: readonly StepRecord[], now: Date): string {
   return `<table>\n<tr><th>#</th><th>Step</th><th>State</th><th>Duration</th></tr>\n${rows.join("\n")}\n</table>`;
 }
 
-function stepLog(step: StepRecord, log: string | undefined): string {
-  const body = log === undefined || log === "" ? "No output" : log;
-  return `<h3 id="step-${step.index}">${escapeHtml(step.name)}</h3>\n<pre>${escapeHtml(body)}</pre>`;
+function stepLog(step: StepRecord, log: string | undefined, live: boolean): string {
+  const empty = log === undefined || log === "";
+  const body = empty ? "No output" : log;
+  const marks = live ? ` data-step="${step.index}"${empty ? " data-empty" : ""}` : "";
+  return `<h3 id="step-${step.index}">${escapeHtml(step.name)}</h3>\n<pre${marks}>${escapeHtml(body)}</pre>`;
 }

@@ -144,6 +144,17 @@ CREATE INDEX step_processes_host ON step_processes (host);
 `,
   },
   {
+    version: 7,
+    name: "auth revocations: logged-out sessions and used login states",
+    sql: `
+CREATE TABLE auth_revocations (
+  id text PRIMARY KEY,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX auth_revocations_expiry ON auth_revocations (expires_at);
+`,
+  },
+  {
     version: 9,
     name: "what GitHub was last told: a status per run, the comment per pull request",
     sql: `

@@ -120,4 +120,51 @@ describe("readServerEnv", () => {
       publicUrl: "https://bot.example.com",
     });
   });
+
+  describe("GitHub login (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, SESSION_SECRET)", () => {
+    const login = {
+      GITHUB_CLIENT_ID: "Iv1.0123456789abcdef",
+      GITHUB_CLIENT_SECRET: "client-secret-0123456789",
+      SESSION_SECRET: "s".repeat(32),
+      PUBLIC_URL: "https://bot.example/",
+    };
+
+    it("reads the login and the web host (github.com, or the Enterprise host)", () => {
+      expect(readServerEnv({ ...base, ...login }, noFile)).toMatchObject({
+        ok: true,
+        env: {
+          githubWebUrl: "https://github.com",
+          login: {
+            clientId: "Iv1.0123456789abcdef",
+            clientSecret: "client-secret-0123456789",
+            sessionSecret: "s".repeat(32),
+          },
+        },
+      });
+      expect(
+        readServerEnv({ ...base, ...login, GHE_HOST: "ghe.example:8443", GHE_PROTOCOL: "http" }, noFile),
+      ).toMatchObject({
+        env: { githubWebUrl: "http://ghe.example:8443", githubApiUrl: "http://ghe.example:8443/api/v3" },
+      });
+      expect(readServerEnv(base, noFile)).toMatchObject({ env: { login: undefined } });
+    });
+
+    it.each([
+      [{ SESSION_SECRET: undefined }, "SESSION_SECRET: required when GITHUB_CLIENT_ID is set"],
+      [{ SESSION_SECRET: "" }, "SESSION_SECRET: required when GITHUB_CLIENT_ID is set"],
+      [{ SESSION_SECRET: "x".repeat(31) }, "SESSION_SECRET: at least 32 characters"],
+      [{ GITHUB_CLIENT_SECRET: undefined }, "GITHUB_CLIENT_SECRET: required when GITHUB_CLIENT_ID is set"],
+      [{ GITHUB_CLIENT_ID: "Iv1.x&redirect_uri=https://evil" }, "GITHUB_CLIENT_ID: not an OAuth client id"],
+      [{ GITHUB_CLIENT_ID: "a".repeat(101) }, "GITHUB_CLIENT_ID: not an OAuth client id"],
+      [{ GITHUB_CLIENT_ID: undefined }, "GITHUB_CLIENT_SECRET: set without GITHUB_CLIENT_ID"],
+      [
+        { PUBLIC_URL: undefined },
+        "PUBLIC_URL: required when GITHUB_CLIENT_ID is set (the callback is <PUBLIC_URL>/auth/callback)",
+      ],
+    ])("refuses to start with %o", (override, message) => {
+      const result = readServerEnv({ ...base, ...login, ...override }, noFile);
+      expect(result.ok).toBe(false);
+      expect(!result.ok && !result.setup && result.errors).toContain(message);
+    });
+  });
 });

@@ -290,6 +290,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       shutdownDrainMs: options.drainMs ?? 0,
       logLevel: "silent",
       stepSandbox: "off",
+      githubWebUrl: "https://github.com",
+      login: undefined,
     },
     processEnv: {
       PATH: process.env.PATH,

@@ -5,7 +5,9 @@
  * minute on two cores. The cases live in `*.case.ts`, one per file.
  */
 import { describe, it } from "vitest";
+import { browserLogin, skipBrowser } from "./browser.case.ts";
 import { catchUpMissedDeliveries } from "./catch-up.case.ts";
+import { dashboardBehindLogin } from "./dashboard.case.ts";
 import { deploymentsFollowRuns, failingDeployEndsFailure } from "./deployments.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { failingTestNotifies, notificationSurvivesKill } from "./notifications.case.ts";
@@ -47,6 +49,17 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it(
     "a pending notification survives kill -9: delivered after the restart, once",
     notificationSurvivesKill,
+    120_000,
+  );
+  // Two logins, two users, a browser: more steps than the others, so more time on a loaded machine.
+  it(
+    "the dashboard behind GitHub login: a reader sees runs and reasons, an outsider nothing",
+    dashboardBehindLogin,
+    120_000,
+  );
+  it.skipIf(skipBrowser)(
+    "in Chromium: log in through GitHub, watch a run's log grow, filter the dashboard, log out",
+    browserLogin,
     120_000,
   );
   it(

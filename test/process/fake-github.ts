@@ -16,6 +16,13 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type FakeDeliveries, fakeDeliveries } from "./fake-deliveries.ts";
 import { createFakeDeployments, type FakeDeployment } from "./fake-deployments.ts";
+import {
+  createFakeUsers,
+  type FakeOAuthClient,
+  type FakeUser,
+  type FakeUsers,
+  FakeHttpError as HttpError,
+} from "./fake-github-users.ts";
 import { type FakeRepositories, fakeRepositories, NotFound } from "./fake-repositories.ts";
 import { API_BASE_PATH, ghesChecker } from "./openapi.ts";
 
@@ -32,6 +39,9 @@ export interface FakeGitHubOptions {
   /** The App's public key (PEM); JWTs are verified with it. */
   readonly publicKey: string;
   readonly installations: readonly Installation[];
+  /** People who can log in to the bot's dashboard (`fake-github-users.ts`), and the App's OAuth client. */
+  readonly users?: readonly FakeUser[];
+  readonly oauth?: FakeOAuthClient;
   /**
    * Chaos: asked before each call (after its OpenAPI check); a fault is answered instead of GitHub's answer and
    * is no violation. `drop` closes the connection without an answer; `drop-after` does the call, then drops.
@@ -102,6 +112,8 @@ export interface FakeGitHub {
   setPullRequestFiles(repo: string, number: number, files: readonly string[]): void;
   /** Repositories and branch heads (`GET /repos/{o}/{r}`, `GET /repos/{o}/{r}/branches/{b}`). */
   readonly repositories: Pick<FakeRepositories, "setRepository" | "setBranch">;
+  /** The users and the OAuth web flow. */
+  readonly users: FakeUsers;
   close(): Promise<void>;
 }
 
@@ -116,14 +128,6 @@ interface StoredComment {
 
 const BOT_USER = { login: "deploy-bot[bot]", id: 9001, type: "Bot" };
 const TOKEN_LIFETIME_MS = 3_600_000;
-
-class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
 
 export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
   const publicKey = createPublicKey(options.publicKey);
@@ -149,6 +153,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   });
   const deliveries = fakeDeliveries(violations);
   let baseUrl = "";
+  const users = createFakeUsers({
+    users: options.users ?? [],
+    oauth: options.oauth,
+    installations: options.installations,
+  });
 
   const installationOf = (id: number): Installation => {
     const installation = options.installations.find((i) => i.id === id);
@@ -195,7 +204,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       if (problem) throw new HttpError(401, `bad App JWT: ${problem}`);
       return "jwt";
     }
-    if (!tokens.has(credential)) throw new HttpError(401, "not a token this GitHub issued");
+    if (!tokens.has(credential) && !users.userOf(credential))
+      throw new HttpError(401, "not a token this GitHub issued");
     return credential;
   };
 
@@ -218,6 +228,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const parts = path.split("/").slice(1).map(decodeURIComponent);
     const route = `${method} /${parts.map((p, i) => (isParam(parts, i) ? "*" : p)).join("/")}`;
 
+    if (parts[0] === "user") return users.api(route, parts, auth);
     if (parts[0] === "app") {
       if (auth !== "jwt") throw new HttpError(401, "App endpoints require the App's JWT");
       if (route === "POST /app/installations/*/access_tokens")
@@ -308,6 +319,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const fullPath = url.pathname;
     const path = fullPath.startsWith(`${API_BASE_PATH}/`) ? fullPath.slice(API_BASE_PATH.length) : fullPath;
     const where = `${method} ${fullPath}${url.search}`;
+    const web = fullPath.startsWith(API_BASE_PATH) ? undefined : users.web(method, url, raw, violations);
+    if (web) {
+      res.writeHead(web.status, web.headers);
+      res.end(web.body);
+      return;
+    }
     try {
       if (!fullPath.startsWith(`${API_BASE_PATH}/`))
         throw new HttpError(404, `not below the Enterprise API base path ${API_BASE_PATH}`);
@@ -397,6 +414,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       pullFiles.set(`${repo}#${number}`, files);
     },
     repositories,
+    users,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -430,6 +448,7 @@ export function jwtProblem(jwt: string, publicKey: KeyObject, appId: string): st
 
 /** Path segments that are values, not names, in the routes the fake answers. */
 function isParam(parts: readonly string[], i: number): boolean {
+  if (parts[0] === "user") return parts[1] === "installations" && i === 2;
   if (parts[0] === "app") return parts[1] === "installations" && i === 2;
   if (parts[0] !== "repos") return false;
   if (i === 1 || i === 2) return true;

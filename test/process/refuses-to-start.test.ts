@@ -103,6 +103,29 @@ describe("npm start refuses to start", () => {
     expect(await listening(Number(env.PORT))).toBe(false);
   });
 
+  it("with GITHUB_CLIENT_ID but no SESSION_SECRET: exit 1, the reason in one line, nothing listening", async () => {
+    const env = {
+      ...(await baseEnv()),
+      WEBHOOK_SECRET: "a-webhook-secret-0123456789",
+      PUBLIC_URL: "https://bot.example",
+      GITHUB_CLIENT_ID: "Iv1.0123456789abcdef",
+      GITHUB_CLIENT_SECRET: "a-client-secret-0123456789",
+    };
+    const bot = spawnBot({ env });
+    const exit = await Promise.race([
+      bot.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still running:\n${bot.output()}`)), 20_000),
+      ),
+    ]).finally(() => bot.stop(1000));
+    expect(exit.code, bot.output()).toBe(1);
+    expect(bot.stderr().trim().split("\n")).toEqual([
+      "deploy-bot: SESSION_SECRET: required when GITHUB_CLIENT_ID is set",
+      "deploy-bot: refusing to start (see README, 'Configure')",
+    ]);
+    expect(await listening(Number(env.PORT))).toBe(false);
+  });
+
   const old = oldNode();
   it.skipIf(old === undefined)(
     `on an old Node (${old?.version ?? "none found: no Node < 22 in /usr/bin, /usr/local/bin, /bin"}) first on PATH: one line naming the Node needed, exit 1`,

@@ -22,6 +22,7 @@ import {
 import { pullRequestPayload, pushPayload } from "../helpers/webhooks.ts";
 import { freePort, type RunningBot, startBot, waitFor } from "./bot-process.ts";
 import { type FakeGitHub, type FakeGitHubOptions, type StatusCall, startFakeGitHub } from "./fake-github.ts";
+import type { FakeOAuthClient, FakeUser } from "./fake-github-users.ts";
 
 export const OWNER = "Codertocat";
 export const REPO = "Hello-World";
@@ -71,8 +72,11 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** The config; a function gets the scratch dir (for gate files the steps use). */
   readonly configYaml: string | ((scratch: string) => string);
-  /** More of the bot's environment (`STEP_SANDBOX`, receivers' URLs, secrets a config names). */
+  /** More of the bot's environment (`STEP_SANDBOX`, GitHub login, receivers' URLs, secrets a config names). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The fake GitHub's users and OAuth client (GitHub login). */
+  readonly users?: readonly FakeUser[];
+  readonly oauth?: FakeOAuthClient;
   /** GitHub calls the fake fails on purpose (`fake-github.ts`, `faults`). */
   readonly faults?: FakeGitHubOptions["faults"];
 }
@@ -87,6 +91,8 @@ async function startScenario(
     appId: APP_ID,
     publicKey,
     installations: [{ id: INSTALLATION_ID, account: OWNER, repositories: [REPO, "Other-Repo"] }],
+    users: options.users ?? [],
+    ...(options.oauth ? { oauth: options.oauth } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
   });
   cleanups.push(() => github.close());

@@ -101,3 +101,31 @@ describe("renderRunPage of a scheduled tick", () => {
     expect(html).toContain("<dt>Ref</dt><dd>refs/heads/main</dd>");
   });
 });
+
+describe("renderRunPage, live", () => {
+  const live = { scriptPath: "/runs/live.js", eventsUrl: "/runs/r/events?after=41" };
+
+  it("loads the live-log script while the run goes, keeping the refresh for browsers without JavaScript", () => {
+    const html = renderRunPage({ run: running, logs: new Map([[0, "installed\n"]]), now: at(30), live });
+    expect(html).toContain(
+      '<noscript><meta http-equiv="refresh" content="5"></noscript>\n<script src="/runs/live.js" defer></script>',
+    );
+    expect(html).toContain('<body data-live="/runs/r/events?after=41">');
+    expect(html).toContain('<h3 id="step-0">Install</h3>\n<pre data-step="0">installed\n</pre>');
+    expect(html).toContain(
+      '<h3 id="step-1">Unit &lt;tests&gt;</h3>\n<pre data-step="1" data-empty>No output</pre>',
+    );
+  });
+
+  it("is a plain page once the run is final", () => {
+    const html = renderRunPage({
+      run: { ...running, state: "passed", finishedAt: at(40) },
+      logs: new Map(),
+      now: at(50),
+      live,
+    });
+    expect(html).not.toContain("<script");
+    expect(html).not.toContain("data-live");
+    expect(html).not.toContain("refresh");
+  });
+});
