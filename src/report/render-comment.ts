@@ -36,6 +36,7 @@ export interface CommentInput {
 
 const EMOJI: Readonly<Record<RunState, string>> = {
   awaiting_approval: "🔒",
+  waiting: "✋",
   queued: "⏳",
   running: "🔄",
   passed: "✅",

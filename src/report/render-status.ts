@@ -4,6 +4,7 @@
  * | run state           | GitHub state | description                                                        |
  * |---------------------|--------------|--------------------------------------------------------------------|
  * | `awaiting_approval` | `error`      | `Awaiting approval: a maintainer must approve this fork's commit`  |
+ * | `waiting`           | `pending`    | `Waiting for /deploy-bot deploy <environment>` (a `manual` pipeline) |
  * | `queued`            | `pending`    | `Waiting for <needs not passed yet>` or `Queued`                   |
  * | `running`           | `pending`    | `Running: <step> (<n>/<total>)` or `Running`                       |
  * | `passed`            | `success`    | `Passed in <duration>`                                             |
@@ -38,9 +39,15 @@ export const STATUS_CONTEXT_MAX = 255;
 export const AWAITING_APPROVAL_DESCRIPTION =
   "Awaiting approval: a maintainer must approve this fork's commit";
 
+/** A waiting `manual` run's description: the command that starts it. */
+export function waitingDescription(environment: string | null): string {
+  return `Waiting for /deploy-bot deploy ${environment ?? "<environment>"}`;
+}
+
 /** The GitHub status state for a run state (see the table above). */
 export function githubState(state: RunState): GitHubStatusState {
   switch (state) {
+    case "waiting":
     case "queued":
     case "running":
       return "pending";
@@ -75,6 +82,8 @@ function describe(run: RunRecord, delivery: readonly RunRecord[], now: Date): st
   switch (run.state) {
     case "awaiting_approval":
       return AWAITING_APPROVAL_DESCRIPTION;
+    case "waiting":
+      return waitingDescription(run.environment);
     case "queued": {
       const waiting = unmetNeeds(run, delivery);
       return waiting.length > 0 ? `Waiting for ${waiting.join(", ")}` : "Queued";

@@ -13,6 +13,7 @@ import { type NewRunRow, planAcceptance, supersedeWithinBatch } from "../runs/pl
 import { requeuedAfterCrash } from "../runs/requeue-policy.ts";
 import type { RunRecord, RunState } from "../runs/run.ts";
 import { shortSha } from "../runs/supersede-key.ts";
+import { type CommandRuns, commandRuns } from "./command-runs.ts";
 import type { Database, Transaction } from "./database.ts";
 import { type DeliveryRecords, deliveryRecords } from "./deliveries.ts";
 import { loadRuns } from "./load-runs.ts";
@@ -61,7 +62,7 @@ export interface RecoveryOptions {
 }
 
 /** Everything the app and the worker need from storage; each consumer may depend on one of its parts. */
-export interface RunStore extends RunLogs, WorkerRegistry, DeliveryRecords {
+export interface RunStore extends RunLogs, WorkerRegistry, DeliveryRecords, CommandRuns {
   readonly db: Database;
   acceptDelivery(input: AcceptDeliveryInput): Promise<AcceptResult>;
   /** Accepts several deliveries in one transaction, with the same result as one after another. */
@@ -119,13 +120,22 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     );
   };
 
+  /** Manual runs whose needs passed now wait for `/deploy-bot deploy` (see `command-runs.ts`). */
+  const waitForCommand = async (tx: Transaction, ids: readonly string[]): Promise<void> => {
+    if (ids.length > 0)
+      await tx.query("UPDATE runs SET state = 'waiting' WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))", [
+        JSON.stringify(ids),
+      ]);
+  };
+
   /**
    * Applies `decideDependents` to each delivery (one read for all of them); returns the runs it skipped,
    * with their delivery, and whether it queued any.
    */
   const settleDependents = async (tx: Transaction, deliveryIds: Iterable<string>) => {
     const ids = [...new Set(deliveryIds)];
-    if (ids.length === 0) return { skipped: [] as { id: string; deliveryId: string }[], enqueued: false };
+    if (ids.length === 0)
+      return { skipped: [] as { id: string; deliveryId: string }[], waited: [] as string[], enqueued: false };
     const rows = await tx.query<{
       id: string;
       delivery_id: string;
@@ -135,14 +145,16 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       job_id: string | null;
       environment: string | null;
       seq: string | number;
+      manual: boolean;
     }>(
-      `SELECT id, delivery_id, pipeline, needs, state, job_id, environment, seq FROM runs
+      `SELECT id, delivery_id, pipeline, needs, state, job_id, environment, seq, manual FROM runs
        WHERE delivery_id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY seq`,
       [JSON.stringify(ids)],
     );
     const byDelivery = Map.groupBy(rows, (row) => row.delivery_id);
     const skip: { id: string; detail: string; deliveryId: string }[] = [];
     const ready: { id: string; environment: string | null }[] = [];
+    const waiting: string[] = [];
     for (const deliveryRows of byDelivery.values()) {
       const decision = decideDependents(
         deliveryRows.map((row) => ({
@@ -152,8 +164,10 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
           state: row.state,
           enqueued: row.job_id !== null,
           seq: Number(row.seq),
+          manual: row.manual,
         })),
       );
+      for (const id of decision.wait) waiting.push(id);
       for (const { id, detail } of decision.skip)
         skip.push({ id, detail, deliveryId: deliveryRows[0]!.delivery_id });
       for (const id of decision.enqueue)
@@ -161,7 +175,12 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     }
     await endWaitingRuns(tx, skip, "skipped");
     await enqueueRuns(tx, ready);
-    return { skipped: skip.map(({ id, deliveryId }) => ({ id, deliveryId })), enqueued: ready.length > 0 };
+    await waitForCommand(tx, waiting);
+    return {
+      skipped: skip.map(({ id, deliveryId }) => ({ id, deliveryId })),
+      waited: waiting,
+      enqueued: ready.length > 0,
+    };
   };
 
   /**
@@ -188,7 +207,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       const runs = plan.runs.filter((run) => inserted.has(run.deliveryId));
       if (runs.length === 0) {
         // Only duplicates or deliveries that run nothing: there is nothing to supersede or queue.
-        const none = { skipped: [] as { id: string; deliveryId: string }[], enqueued: false };
+        const none = { skipped: [] as { id: string; deliveryId: string }[], waited: [] as string[], enqueued: false };
         return {
           inserted,
           supersededOld: [],
@@ -205,7 +224,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
         `UPDATE runs r SET state = 'superseded', detail = x.detail, finished_at = now()
          FROM jsonb_to_recordset($1::jsonb) AS x(repo text, pipeline text, ref_key text, detail text, by text)
          WHERE r.repo = x.repo AND r.pipeline = x.pipeline AND r.ref_key = x.ref_key
-           AND r.state IN ('queued', 'awaiting_approval')
+           AND r.state IN ('queued', 'awaiting_approval', 'waiting')
          RETURNING r.id, r.delivery_id, x.by`,
         [
           JSON.stringify(
@@ -227,12 +246,12 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       const supersededNew = supersedeWithinBatch(runs);
       await tx.query(
         `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state,
-                           detail, finished_at)
+                           detail, finished_at, manual)
          SELECT id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state, detail,
-                CASE WHEN state = 'superseded' THEN now() END
+                CASE WHEN state = 'superseded' THEN now() END, coalesce(manual, false)
          FROM jsonb_to_recordset($1::jsonb)
            AS x(id text, delivery_id text, repo text, ref_key text, sha text, pr_number integer, pipeline text,
-                environment text, needs jsonb, state text, detail text, ord integer)
+                environment text, needs jsonb, state text, detail text, ord integer, manual boolean)
          ORDER BY ord`,
         [
           JSON.stringify(
@@ -251,6 +270,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
                 needs: run.needs,
                 state: by ? "superseded" : run.initialState,
                 detail: by ? shortSha(by.sha) : null,
+                manual: run.manual === true,
               };
             }),
           ),
@@ -403,7 +423,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       const dependents = await settleDependents(tx, [row.delivery_id]);
       await tellChange(tx, {
         cause: "finished",
-        runIds: [runId, ...dependents.skipped.map((skipped) => skipped.id)],
+        runIds: [runId, ...dependents.skipped.map((skipped) => skipped.id), ...dependents.waited],
       });
       return { deliveryId: row.delivery_id, dependents };
     });
@@ -413,7 +433,9 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     const changed = (await runsForDelivery(result.deliveryId)).filter(
       (other) =>
         other.id !== runId &&
-        (result.dependents.skipped.some((skipped) => skipped.id === other.id) || other.state === "queued"),
+        (result.dependents.skipped.some((skipped) => skipped.id === other.id) ||
+          other.state === "queued" ||
+          result.dependents.waited.includes(other.id)),
     );
     return { run, changed };
   };
@@ -548,6 +570,7 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     ...workerRegistry(db, host),
     ...runLogs(db, logger, options.onChange),
     ...deliveryRecords(db),
+    ...commandRuns(db, { enqueue: enqueueRuns, tellChange, notifyEnqueued }),
     pruneFinished: (retention) => pruneFinished(db, retention),
     recoverRuns,
     onEnqueued(listener) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { openDatabase } from "../../src/store/open-database.ts";
 import { storageModes } from "../helpers/database.ts";
 
@@ -13,12 +14,12 @@ for (const mode of await storageModes()) {
             ? await Promise.all([openDatabase(created.options), openDatabase(created.options)])
             : [await openDatabase(created.options)];
         for (const db of opened) {
-          const rows = await db.query<{ version: number }>("SELECT version FROM schema_migrations");
-          expect(rows.map((row) => row.version)).toEqual([1]);
+          const rows = await db.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
+          expect(rows.map((row) => row.version)).toEqual(MIGRATIONS.map((m) => m.version));
         }
         for (const db of opened) await db.close();
         const again = await openDatabase(created.options);
-        expect(await again.query("SELECT version FROM schema_migrations")).toHaveLength(1);
+        expect(await again.query("SELECT version FROM schema_migrations")).toHaveLength(MIGRATIONS.length);
         await again.close();
       } finally {
         await created.cleanup();
