@@ -19,6 +19,7 @@ import { countGitHubRequests } from "../observe/count-github-requests.ts";
 import { createMetrics, type Metrics } from "../observe/metrics.ts";
 import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
 import { checkDatabaseAndQueue, countQueuedRuns } from "../observe/stored-state.ts";
+import { type OutboxDrainer, type OutboxHandler, startOutboxDrainer } from "../outbox/drain-outbox.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
@@ -27,6 +28,7 @@ import { createFrontDoor } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
+import { allOf } from "../store/run-changes.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
@@ -73,7 +75,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   const db = await openDatabase(
     env.databaseUrl ? { databaseUrl: env.databaseUrl } : { dataDir: env.dataDir },
   );
-  const store = await openRunStore(db, { logger: logger.child({ name: "store" }) });
+  // What must follow a change of runs (reports, Deployments, notifications) is recorded in the change's own
+  // transaction, as outbox messages (`src/outbox/`), and delivered by the drainer below for as long as it takes.
+  const onChange = allOf();
+  const store = await openRunStore(db, { logger: logger.child({ name: "store" }), onChange });
   const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
   let stopping: Promise<void> | undefined;
   // Group commit: deliveries that arrive while one is being recorded share the next transaction.
@@ -118,9 +123,17 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger: logger.child({ name: "reporter" }),
     debounceMs: options.reporterDebounceMs,
   });
+  // One handler per outbox topic; every process (server or worker) delivers what any of them recorded.
+  const outboxHandlers: Record<string, OutboxHandler> = {};
+  const outbox: OutboxDrainer = await startOutboxDrainer(db, {
+    handlers: outboxHandlers,
+    exclusive: db.kind === "pglite",
+    logger: logger.child({ name: "outbox" }),
+  });
   const report = (run: Parameters<GitHubReporter["runChanged"]>[0]) => {
     metrics.runChanged(run);
     reporter.runChanged(run);
+    outbox.wake();
   };
 
   // Execution: a mirror per repository and a worktree per run, under DATA_DIR.
@@ -231,6 +244,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         await accepting.drain();
         await ignoredDeliveries.flush();
         await reporter.flush();
+        await outbox.stop();
         await store.close();
         await db.close();
       })();

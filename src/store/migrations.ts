@@ -85,6 +85,27 @@ CREATE TABLE workers (
 `,
   },
   {
+    version: 2,
+    name: "outbox",
+    sql: `
+CREATE TABLE outbox (
+  id bigserial PRIMARY KEY,
+  topic text NOT NULL,
+  key text NOT NULL,
+  payload jsonb,
+  version integer NOT NULL DEFAULT 1,
+  attempts integer NOT NULL DEFAULT 0,
+  due_at timestamptz NOT NULL DEFAULT now(),
+  locked_until timestamptz,
+  failed_at timestamptz,
+  last_error text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (topic, key)
+);
+CREATE INDEX outbox_due ON outbox (due_at) WHERE failed_at IS NULL;
+`,
+  },
+  {
     version: 4,
     name: "manual runs waiting for a deploy command, rollbacks, command deliveries",
     sql: `

@@ -1,9 +1,13 @@
-/** Retention: finished runs beyond the kept count or age go, with their steps and logs (ON DELETE CASCADE). */
+/**
+ * Retention: finished runs beyond the kept count or age go, with their steps and logs (ON DELETE CASCADE), and
+ * so do outbox messages given up on (kept that long for inspection).
+ */
 import type { Executor } from "./database.ts";
 
 export interface PruneResult {
   readonly runs: number;
   readonly deliveries: number;
+  readonly failedMessages: number;
 }
 
 export interface RetentionOptions {
@@ -27,5 +31,9 @@ export async function pruneFinished(
          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.delivery_id = d.id) RETURNING id`,
     [olderThanDays],
   );
-  return { runs: runs.length, deliveries: deliveries.length };
+  const failedMessages = await db.query(
+    "DELETE FROM outbox WHERE failed_at < now() - make_interval(days => $1::integer) RETURNING id",
+    [olderThanDays],
+  );
+  return { runs: runs.length, deliveries: deliveries.length, failedMessages: failedMessages.length };
 }
