@@ -13,6 +13,7 @@ import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { createWorkspaces } from "../exec/workspace.ts";
 import type { ApprovalOctokit } from "../flow/approve-fork.ts";
+import { COMMAND_FEEDBACK_TOPIC, commandFeedbackHandler } from "../flow/command-feedback.ts";
 import { executeRun } from "../flow/execute-run.ts";
 import { routeDelivery } from "../flow/route-delivery.ts";
 import { countGitHubRequests } from "../observe/count-github-requests.ts";
@@ -21,7 +22,9 @@ import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
 import { checkDatabaseAndQueue, countQueuedRuns } from "../observe/stored-state.ts";
 import { type OutboxDrainer, type OutboxHandler, startOutboxDrainer } from "../outbox/drain-outbox.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
+import { createCommentUpserter } from "../report/comment-upserter.ts";
 import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
+import type { OctokitLike } from "../report/octokit-like.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
 import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 import { createFrontDoor } from "../server/front-door.ts";
@@ -114,7 +117,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     });
     return data.token;
   };
+  // One comment upserter for the reporter and command feedback: never a second bot comment on an issue or PR.
+  const comments = createCommentUpserter();
   const reporter = createGitHubReporter({
+    comments,
     octokitFor,
     runsForDelivery: (id) => store.runsForDelivery(id),
     logTail: (runId, step, lines) => store.logTail(runId, step, lines),
@@ -124,7 +130,16 @@ export async function startApp(options: AppOptions): Promise<App> {
     debounceMs: options.reporterDebounceMs,
   });
   // One handler per outbox topic; every process (server or worker) delivers what any of them recorded.
-  const outboxHandlers: Record<string, OutboxHandler> = {};
+  const outboxHandlers: Record<string, OutboxHandler> = {
+    [COMMAND_FEEDBACK_TOPIC]: commandFeedbackHandler({
+      octokitFor: async (id) => (await octokitFor(id)) as unknown as OctokitLike,
+      runsForDelivery: (id) => store.runsForDelivery(id),
+      latestRunsOn: (repo, number) => store.latestRunsOn(repo, number),
+      comments,
+      runUrl: (id) =>
+        env.publicUrl ? `${env.publicUrl.replace(/\/+$/, "")}/runs/${encodeURIComponent(id)}` : undefined,
+    }),
+  };
   const outbox: OutboxDrainer = await startOutboxDrainer(db, {
     handlers: outboxHandlers,
     exclusive: db.kind === "pglite",
@@ -219,6 +234,11 @@ export async function startApp(options: AppOptions): Promise<App> {
         approveRuns: (repo, pr, sha) => store.approveRuns(repo, pr, sha),
         approvalOctokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
         filesOctokitFor: octokitFor,
+        commands: {
+          octokitFor: async (id) => (await octokitFor(id)) as unknown as OctokitLike,
+          store,
+          onRecorded: () => outbox.wake(),
+        },
         logger,
         metrics,
       },

@@ -67,7 +67,9 @@ const Pipeline = z
       .array(Login)
       .min(1, { message: "give at least one login, or leave deployers out (anyone with write access)" })
       .optional()
-      .describe("Only these logins may deploy, retry or roll back this pipeline by command (default: anyone with write access)."),
+      .describe(
+        "Only these logins may deploy, retry or roll back this pipeline by command (default: anyone with write access).",
+      ),
     secrets: z
       .array(EnvName)
       .default([])

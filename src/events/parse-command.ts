@@ -63,7 +63,8 @@ export function parseCommand(body: string): ParsedComment {
       const [environment, ref, ...rest] = args;
       if (environment === undefined) return refuse("deploy needs an environment");
       if (rest.length > 0) return refuse("deploy takes an environment and at most one ref");
-      const problem = nameProblem("environment", environment) ?? (ref === undefined ? undefined : refProblem(ref));
+      const problem =
+        nameProblem("environment", environment) ?? (ref === undefined ? undefined : refProblem(ref));
       return problem ? refuse(problem) : ok({ name: "deploy", environment, ref });
     }
     case "retry": {
@@ -86,7 +87,8 @@ export function parseCommand(body: string): ParsedComment {
 
 function nameProblem(what: string, name: string): string | undefined {
   if (name.length > NAME_MAX) return `the ${what} name is longer than ${NAME_MAX} characters`;
-  if (!NAME.test(name)) return `${JSON.stringify(name)} is not a valid ${what} name (letters, digits, '.', '_', '-')`;
+  if (!NAME.test(name))
+    return `${JSON.stringify(name)} is not a valid ${what} name (letters, digits, '.', '_', '-')`;
   return undefined;
 }
 

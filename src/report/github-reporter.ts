@@ -13,9 +13,9 @@
  * backoff, `retry.attempts` times, so the final status is delivered eventually. 4xx answers are logged with
  * method, URL and status and not retried.
  */
-import type { PullRequestEvent } from "../events/deploy-event.ts";
+import type { DeployEvent } from "../events/deploy-event.ts";
 import { FINAL_RUN_STATES, type RunRecord } from "../runs/run.ts";
-import { createCommentUpserter } from "./comment-upserter.ts";
+import { type CommentUpserter, createCommentUpserter } from "./comment-upserter.ts";
 import { describeGitHubFailure } from "./github-errors.ts";
 import type { OctokitLike } from "./octokit-like.ts";
 import { failingStep, renderComment, TAIL_LINES } from "./render-comment.ts";
@@ -51,6 +51,8 @@ export interface ReporterDeps {
    * already reported (a step's progress landing after the run's end, a redelivery) then sends nothing again.
    */
   forgetAfterMs?: number;
+  /** The process's one comment upserter, shared with command feedback (default: a new one). */
+  comments?: CommentUpserter;
   /** Fork approval wording shown in the comment. */
   approval?: { command: string; label: string };
 }
@@ -94,7 +96,7 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
   const lastSent = new Map<string, string>();
   /** Newest delivery seen per PR: an older delivery must not overwrite the comment of a newer head. */
   const newestByPr = new Map<string, { deliveryId: string; createdAt: number }>();
-  const comments = createCommentUpserter();
+  const comments = deps.comments ?? createCommentUpserter();
 
   function start(deliveryId: string): void {
     const state = deliveries.get(deliveryId);
@@ -199,9 +201,12 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
         transient = failed(error, deliveryId) || transient;
       }
     }
-    if (event.kind === "pull_request") {
+    // Pull requests, and issues where a command started the runs, have the bot's one comment.
+    const commentOn =
+      event.command?.issueNumber ?? (event.kind === "pull_request" ? event.prNumber : undefined);
+    if (commentOn !== undefined) {
       try {
-        await reportComment(octokit, deliveryId, event, runs, now);
+        await reportComment(octokit, deliveryId, event, commentOn, runs, now);
       } catch (error) {
         transient = failed(error, deliveryId) || transient;
       }
@@ -212,11 +217,12 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
   async function reportComment(
     octokit: OctokitLike,
     deliveryId: string,
-    event: PullRequestEvent,
+    event: DeployEvent,
+    number: number,
     runs: readonly RunRecord[],
     now: Date,
   ): Promise<void> {
-    const prKey = `${event.repo.fullName}#${event.prNumber}`.toLowerCase();
+    const prKey = `${event.repo.fullName}#${number}`.toLowerCase();
     const createdAt = Math.min(...runs.map((r) => r.createdAt.getTime()));
     const newest = newestByPr.get(prKey);
     if (newest && newest.deliveryId !== deliveryId && newest.createdAt > createdAt) {
@@ -245,10 +251,10 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
     });
     const outcome = await comments.upsert(
       octokit,
-      { owner: event.repo.owner, repo: event.repo.name, number: event.prNumber },
+      { owner: event.repo.owner, repo: event.repo.name, number },
       body,
     );
-    log.debug({ deliveryId, pr: event.prNumber, outcome }, "PR comment reported");
+    log.debug({ deliveryId, pr: number, outcome }, "PR comment reported");
   }
 
   /** Logs a failed GitHub call; true when it is worth retrying. */

@@ -31,7 +31,11 @@ export function canWrite(permission: Permission): boolean {
 }
 
 /** Why `login` may not start `pipelines` (write access was checked before), or undefined when they may. */
-export function deployersProblem(config: Config, login: string, pipelines: readonly string[]): string | undefined {
+export function deployersProblem(
+  config: Config,
+  login: string,
+  pipelines: readonly string[],
+): string | undefined {
   for (const name of pipelines) {
     const deployers = config.pipelines[name]?.deployers;
     if (deployers && !deployers.some((allowed) => allowed.toLowerCase() === login.toLowerCase()))
@@ -43,7 +47,8 @@ export function deployersProblem(config: Config, login: string, pipelines: reado
 /** The environments the config deploys to, sorted. */
 export function environmentsOf(config: Config): string[] {
   const names = new Set<string>();
-  for (const pipeline of Object.values(config.pipelines)) if (pipeline.environment) names.add(pipeline.environment);
+  for (const pipeline of Object.values(config.pipelines))
+    if (pipeline.environment) names.add(pipeline.environment);
   return [...names].sort();
 }
 
@@ -96,7 +101,8 @@ export function decideRetry(
     const run = latest.get(pipeline);
     if (!config.pipelines[pipeline]) return refuse(`unknown pipeline ${pipeline}`);
     if (!run) return refuse(`${pipeline} never ran at ${shortSha(sha)}`);
-    if (!FINAL_RUN_STATES.has(run.state)) return refuse(`${pipeline} is ${run.state.replace("_", " ")} at ${shortSha(sha)}`);
+    if (!FINAL_RUN_STATES.has(run.state))
+      return refuse(`${pipeline} is ${run.state.replace("_", " ")} at ${shortSha(sha)}`);
     return [commandRun(config, pipeline, { retryOf: run.id, manual: false })];
   }
   if ([...latest.values()].some((run) => !FINAL_RUN_STATES.has(run.state) && run.state !== "waiting"))
@@ -105,7 +111,9 @@ export function decideRetry(
     (run) => FINAL_RUN_STATES.has(run.state) && run.state !== "passed" && config.pipelines[run.pipeline],
   );
   if (again.length === 0)
-    return refuse(latest.size === 0 ? `nothing ran at ${shortSha(sha)}` : `every run at ${shortSha(sha)} passed`);
+    return refuse(
+      latest.size === 0 ? `nothing ran at ${shortSha(sha)}` : `every run at ${shortSha(sha)} passed`,
+    );
   const names = new Set(again.map((run) => run.pipeline));
   return again.map((run) =>
     commandRun(config, run.pipeline, {

@@ -4,6 +4,7 @@
  * does nothing twice. Reads give the decisions (`runs/command-decisions.ts`) what they need.
  */
 import type { DeployEvent } from "../events/deploy-event.ts";
+import { enqueueOutbox, type OutboxMessage } from "../outbox/outbox.ts";
 import type { CommandRunInput, DeployRecord } from "../runs/command-run.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { supersedeKey } from "../runs/supersede-key.ts";
@@ -36,7 +37,11 @@ export interface CommandResult {
 export interface CommandRuns {
   /** Whether a delivery with this id was recorded (a redelivery). */
   isKnownDelivery(id: string): Promise<boolean>;
-  recordCommand(input: CommandInput): Promise<CommandResult>;
+  /**
+   * Records the command and starts its runs; `feedback` (given the delivery whose runs were started, if any)
+   * is recorded in the outbox in the same transaction. A known delivery id records and sends nothing.
+   */
+  recordCommand(input: CommandInput, feedback: CommandFeedbackMessages): Promise<CommandResult>;
   /** Every run of `repo` at `sha`, oldest first. */
   runsAtSha(repo: string, sha: string): Promise<RunRecord[]>;
   /** Passed runs of `environment` in `repo`, newest first. */
@@ -45,8 +50,14 @@ export interface CommandRuns {
   latestRunsOn(repo: string, number: number): Promise<RunRecord[]>;
 }
 
+/** The outbox messages that tell the commenter what became of the command. */
+export type CommandFeedbackMessages = (startedDelivery: string | null) => readonly OutboxMessage[];
+
 export interface CommandRunsDeps {
-  readonly enqueue: (tx: Transaction, runs: readonly { id: string; environment: string | null }[]) => Promise<void>;
+  readonly enqueue: (
+    tx: Transaction,
+    runs: readonly { id: string; environment: string | null }[],
+  ) => Promise<void>;
   readonly tellChange: (tx: Transaction, change: RunChange) => Promise<void>;
   /** After a commit that queued jobs. */
   readonly notifyEnqueued: () => void;
@@ -58,7 +69,7 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
       return (await db.query("SELECT 1 FROM deliveries WHERE id = $1", [id])).length > 0;
     },
 
-    async recordCommand(input) {
+    async recordCommand(input, feedback) {
       const outcome = await db.transaction(async (tx) => {
         const starts = input.event !== null && (input.runs.length > 0 || input.startWaiting !== undefined);
         const inserted = await tx.query(
@@ -73,9 +84,13 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
             input.reason,
           ],
         );
-        if (inserted.length === 0) return { duplicate: true, ids: [] as string[], released: false, queued: false };
+        if (inserted.length === 0)
+          return { duplicate: true, ids: [] as string[], released: false, queued: false };
         const event = input.event;
-        if (!starts || event === null) return { duplicate: false, ids: [], released: false, queued: false };
+        if (!starts || event === null) {
+          await enqueueOutbox(tx, feedback(null));
+          return { duplicate: false, ids: [], released: false, queued: false };
+        }
         if (input.startWaiting) {
           const released = await tx.query<{ id: string; environment: string | null; seq: string }>(
             `UPDATE runs SET state = 'queued'
@@ -87,7 +102,15 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
             released.sort((a, b) => Number(a.seq) - Number(b.seq));
             await deps.enqueue(tx, released);
             const ids = released.map((row) => row.id);
+            // The delivery of the released runs now reports to where the command was written, too.
+            const owners = await tx.query<{ id: string }>(
+              `UPDATE deliveries SET event = jsonb_set(event, '{command}', $2::jsonb)
+               WHERE id IN (SELECT delivery_id FROM runs WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)))
+               RETURNING id`,
+              [JSON.stringify(ids), JSON.stringify(event.command ?? null)],
+            );
             await deps.tellChange(tx, { cause: "command", runIds: ids });
+            await enqueueOutbox(tx, feedback(owners[0]?.id ?? null));
             return { duplicate: false, ids, released: true, queued: true };
           }
         }
@@ -131,17 +154,22 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
         await deps.enqueue(tx, roots);
         const ids = rows.map((row) => row.id);
         await deps.tellChange(tx, { cause: "command", runIds: ids });
+        await enqueueOutbox(tx, feedback(input.deliveryId));
         return { duplicate: false, ids, released: false, queued: roots.length > 0 };
       });
       if (outcome.queued) deps.notifyEnqueued();
-      return { duplicate: outcome.duplicate, runs: await loadRuns(db, outcome.ids), released: outcome.released };
+      return {
+        duplicate: outcome.duplicate,
+        runs: await loadRuns(db, outcome.ids),
+        released: outcome.released,
+      };
     },
 
     async runsAtSha(repo, sha) {
-      const rows = await db.query<{ id: string }>("SELECT id FROM runs WHERE repo = $1 AND sha = $2 ORDER BY seq", [
-        repo,
-        sha,
-      ]);
+      const rows = await db.query<{ id: string }>(
+        "SELECT id FROM runs WHERE repo = $1 AND sha = $2 ORDER BY seq",
+        [repo, sha],
+      );
       return loadRuns(
         db,
         rows.map((row) => row.id),

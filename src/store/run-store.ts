@@ -123,9 +123,10 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
   /** Manual runs whose needs passed now wait for `/deploy-bot deploy` (see `command-runs.ts`). */
   const waitForCommand = async (tx: Transaction, ids: readonly string[]): Promise<void> => {
     if (ids.length > 0)
-      await tx.query("UPDATE runs SET state = 'waiting' WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))", [
-        JSON.stringify(ids),
-      ]);
+      await tx.query(
+        "UPDATE runs SET state = 'waiting' WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+        [JSON.stringify(ids)],
+      );
   };
 
   /**
@@ -207,7 +208,11 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
       const runs = plan.runs.filter((run) => inserted.has(run.deliveryId));
       if (runs.length === 0) {
         // Only duplicates or deliveries that run nothing: there is nothing to supersede or queue.
-        const none = { skipped: [] as { id: string; deliveryId: string }[], waited: [] as string[], enqueued: false };
+        const none = {
+          skipped: [] as { id: string; deliveryId: string }[],
+          waited: [] as string[],
+          enqueued: false,
+        };
         return {
           inserted,
           supersededOld: [],

@@ -14,7 +14,9 @@ for (const mode of await storageModes()) {
             ? await Promise.all([openDatabase(created.options), openDatabase(created.options)])
             : [await openDatabase(created.options)];
         for (const db of opened) {
-          const rows = await db.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
+          const rows = await db.query<{ version: number }>(
+            "SELECT version FROM schema_migrations ORDER BY version",
+          );
           expect(rows.map((row) => row.version)).toEqual(MIGRATIONS.map((m) => m.version));
         }
         for (const db of opened) await db.close();
