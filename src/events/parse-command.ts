@@ -97,8 +97,3 @@ function refProblem(ref: string): string | undefined {
   const problem = REF.test(ref) ? refNameProblem(ref) : "contains a character that is not allowed";
   return problem ? `ref ${JSON.stringify(ref)} ${problem} (give a branch, tag or commit SHA)` : undefined;
 }
-
-/** A refusal's text: why, then what is valid. */
-export function usageAfter(reason: string): string {
-  return `${reason}. Valid commands: ${COMMAND_USAGE.map((line) => `\`${line}\``).join(", ")}`;
-}

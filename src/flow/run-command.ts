@@ -9,7 +9,7 @@ import type { Config } from "../config/schema.ts";
 import { isCommitSha } from "../events/commit-sha.ts";
 import type { CommandOrigin, DeployEvent, PullRequestEvent, PushEvent } from "../events/deploy-event.ts";
 import type { CommentCommand } from "../events/normalise-comment.ts";
-import { COMMAND_USAGE, type Command, usageAfter } from "../events/parse-command.ts";
+import { COMMAND_USAGE, type Command } from "../events/parse-command.ts";
 import { codeSpan, escapeMarkdown } from "../report/escape-markdown.ts";
 import { describeGitHubFailure } from "../report/github-errors.ts";
 import type { OctokitLike } from "../report/octokit-like.ts";
@@ -89,7 +89,7 @@ export async function runCommand(deps: CommandDeps, command: CommentCommand): Pr
   if (isRefusal(decision) || "help" in decision) {
     const reason = isRefusal(decision) ? decision.refused : "help";
     const note = isRefusal(decision)
-      ? `😕 ${quote(command)} was refused: ${usageAfter(decision.refused)}.`
+      ? `😕 ${quote(command)} was refused: ${escapeMarkdown(decision.refused)}.\n\n${validCommands()}`
       : helpText(command);
     const recorded = await deps.store.recordCommand(
       { ...base, event: null, reason: `${command.text}: ${reason}`, runs: [] },
@@ -122,6 +122,8 @@ export async function runCommand(deps: CommandDeps, command: CommentCommand): Pr
 /** The command as the note quotes it: a code span, and the login without mentioning anyone. */
 const quote = (command: CommentCommand) =>
   `${codeSpan(command.text)} by ${escapeMarkdown(`@${command.sender}`)}`;
+
+const validCommands = () => `Valid commands: ${COMMAND_USAGE.map((line) => codeSpan(line)).join(", ")}.`;
 
 function helpText(command: CommentCommand): string {
   return [
@@ -208,7 +210,7 @@ async function decide(
         rollbackOf: rollback.rollbackOf,
       };
       return {
-        event: commandPushEvent(command, rollback.sha, rollback.sha, origin),
+        event: commandPushEvent(command, rollback.sha, rollback.ref, origin),
         runs: [commandRun(config, rollback.pipeline)],
         summary: `roll ${wanted.environment} back to ${shortSha(rollback.sha)} (replacing ${shortSha(rollback.rollbackOf)})`,
       };
@@ -296,7 +298,9 @@ async function commitFor(
     throw error;
   }
   if (!isCommitSha(sha)) return refuse(`GitHub gave no commit for ${ref}`);
-  return { event: commandPushEvent(command, sha, ref, origin) };
+  // The checkout fetches this ref first, then the exact commit if the ref does not (or no longer) reach it.
+  const fullRef = /^[0-9a-f]{7,40}$/i.test(ref) ? `refs/deploy-bot/commit/${sha}` : `refs/heads/${ref}`;
+  return { event: commandPushEvent(command, sha, fullRef, origin) };
 }
 
 /** The event of runs a command starts at a commit that is not a pull request's head (an issue's ref, a rollback). */
@@ -306,6 +310,8 @@ function commandPushEvent(
   ref: string,
   origin: CommandOrigin,
 ): PushEvent {
+  const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined;
+  const tag = ref.startsWith("refs/tags/") ? ref.slice("refs/tags/".length) : undefined;
   return {
     kind: "push",
     action: "push",
@@ -314,8 +320,8 @@ function commandPushEvent(
     installationId: command.installationId,
     sha,
     ref,
-    branch: undefined,
-    tag: undefined,
+    branch,
+    tag,
     before: sha,
     fork: false,
     changedFiles: { known: false, reason: "started by a command" },

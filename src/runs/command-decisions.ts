@@ -125,8 +125,9 @@ export function decideRetry(
 
 export interface RollbackTarget {
   readonly pipeline: string;
-  /** The commit to deploy again. */
+  /** The commit to deploy again, and the ref it was deployed from. */
   readonly sha: string;
+  readonly ref: string;
   /** The commit it replaces (the newest successful deploy). */
   readonly rollbackOf: string;
 }
@@ -146,5 +147,5 @@ export function decideRollback(
     );
   const pipeline = config.pipelines[previous.pipeline] ? previous.pipeline : undefined;
   if (!pipeline) return refuse(`pipeline ${previous.pipeline} is no longer in the config`);
-  return { pipeline, sha: previous.sha, rollbackOf: current.sha };
+  return { pipeline, sha: previous.sha, ref: previous.ref, rollbackOf: current.sha };
 }

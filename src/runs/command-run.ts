@@ -18,5 +18,7 @@ export interface DeployRecord {
   readonly runId: string;
   readonly pipeline: string;
   readonly sha: string;
+  /** The full ref its event reached the commit by (`refs/heads/main`). */
+  readonly ref: string;
   readonly finishedAt: Date;
 }

@@ -177,16 +177,24 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
     },
 
     async deploysOf(repo, environment, limit = 50) {
-      const rows = await db.query<{ id: string; pipeline: string; sha: string; finished_at: Date }>(
-        `SELECT id, pipeline, sha, finished_at FROM runs
-         WHERE repo = $1 AND environment = $2 AND state = 'passed' AND finished_at IS NOT NULL
-         ORDER BY finished_at DESC, seq DESC LIMIT $3`,
+      const rows = await db.query<{
+        id: string;
+        pipeline: string;
+        sha: string;
+        ref: string;
+        finished_at: Date;
+      }>(
+        `SELECT r.id, r.pipeline, r.sha, d.event->>'ref' AS ref, r.finished_at
+         FROM runs r JOIN deliveries d ON d.id = r.delivery_id
+         WHERE r.repo = $1 AND r.environment = $2 AND r.state = 'passed' AND r.finished_at IS NOT NULL
+         ORDER BY r.finished_at DESC, r.seq DESC LIMIT $3`,
         [repo, environment, limit],
       );
       return rows.map((row) => ({
         runId: row.id,
         pipeline: row.pipeline,
         sha: row.sha,
+        ref: row.ref,
         finishedAt: new Date(row.finished_at),
       }));
     },

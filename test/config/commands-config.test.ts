@@ -56,7 +56,9 @@ describe("manual and deployers", () => {
     [
       "manual that is not a boolean",
       "    environment: production\n    manual: yes please",
-      ['deploy.config.yaml:9:13: pipelines.deploy-production.manual: expected true or false, got the string "yes please"'],
+      [
+        'deploy.config.yaml:9:13: pipelines.deploy-production.manual: expected true or false, got the string "yes please"',
+      ],
     ],
     [
       "an empty deployers list",
@@ -68,7 +70,9 @@ describe("manual and deployers", () => {
     [
       "a login with shell metacharacters",
       "    environment: production\n    deployers: ['alice; rm -rf /']",
-      ['deploy.config.yaml:9:17: pipelines.deploy-production.deployers[0]: "alice; rm -rf /" is not a GitHub login'],
+      [
+        'deploy.config.yaml:9:17: pipelines.deploy-production.deployers[0]: "alice; rm -rf /" is not a GitHub login',
+      ],
     ],
     [
       "a login starting with a hyphen",
@@ -78,7 +82,9 @@ describe("manual and deployers", () => {
     [
       "a login longer than 39 characters",
       `    environment: production\n    deployers: [${"a".repeat(40)}]`,
-      [`deploy.config.yaml:9:17: pipelines.deploy-production.deployers[0]: "${"a".repeat(40)}" is not a GitHub login`],
+      [
+        `deploy.config.yaml:9:17: pipelines.deploy-production.deployers[0]: "${"a".repeat(40)}" is not a GitHub login`,
+      ],
     ],
     [
       "a unicode lookalike login",
@@ -88,7 +94,9 @@ describe("manual and deployers", () => {
     [
       "a team instead of a login",
       "    environment: production\n    deployers: ['@acme/ops']",
-      ['deploy.config.yaml:9:17: pipelines.deploy-production.deployers[0]: "@acme/ops" is not a GitHub login'],
+      [
+        'deploy.config.yaml:9:17: pipelines.deploy-production.deployers[0]: "@acme/ops" is not a GitHub login',
+      ],
     ],
   ])("refuses %s", (_what, pipeline, expected) => {
     expect(errorsOf(config(pipeline))).toEqual(expected);

@@ -294,7 +294,7 @@ describe("/deploy-bot commands", () => {
     expect(scope.isDone()).toBe(true);
     const runs = await claimable();
     expect(runs.map((r) => [r.pipeline, r.event.sha, r.event.ref, r.event.kind])).toEqual([
-      ["deploy-staging", OLD, "v1.0", "push"],
+      ["deploy-staging", OLD, "refs/heads/v1.0", "push"],
     ]);
     expect(runs[0]?.event.command?.issueNumber).toBe(2);
   });

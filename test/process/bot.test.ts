@@ -5,6 +5,7 @@
  * minute on two cores. The cases live in `*.case.ts`, one per file.
  */
 import { describe, it } from "vitest";
+import { commandsOnPullRequest, manualDeployAndRollback } from "./commands.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
@@ -15,4 +16,13 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
+  it(
+    "/deploy-bot deploy on a PR: a reader is refused, a writer deploys the head, a redelivery does nothing",
+    commandsOnPullRequest,
+  );
+  it(
+    "a manual production deploy waits for /deploy-bot deploy; rollback deploys the previous good SHA",
+    manualDeployAndRollback,
+    120_000,
+  );
 });

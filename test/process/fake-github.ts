@@ -14,6 +14,13 @@
 import { createPublicKey, createVerify, type KeyObject, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  answerCommands,
+  commandsModel,
+  type FakePullRequest,
+  NotFound,
+  type Reaction,
+} from "./fake-github-commands.ts";
 import { API_BASE_PATH, ghesChecker } from "./openapi.ts";
 
 export interface Installation {
@@ -81,6 +88,14 @@ export interface FakeGitHub {
   comments(repo: string, number: number): Comment[];
   /** The files `GET /repos/{owner}/{repo}/pulls/{n}/files` lists. */
   setPullRequestFiles(repo: string, number: number, files: readonly string[]): void;
+  /** What `GET …/collaborators/{login}/permission` answers (default `write`). */
+  setPermission(login: string, permission: string): void;
+  /** What `GET /repos/{repo}/pulls/{number}` answers. */
+  setPullRequest(repo: string, number: number, pull: FakePullRequest): void;
+  /** What `GET /repos/{repo}/commits/{ref}` resolves `ref` to (a 40-hex SHA resolves to itself). */
+  setRef(repo: string, ref: string, sha: string): void;
+  /** Reactions the bot put on comments, in order. */
+  reactions(repo: string, commentId: number): string[];
   close(): Promise<void>;
 }
 
@@ -113,6 +128,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const statuses: StatusCall[] = [];
   const comments: StoredComment[] = [];
   const pullFiles = new Map<string, readonly string[]>();
+  const commands = commandsModel();
   let nextId = 1000;
 
   const installationOf = (id: number): Installation => {
@@ -247,10 +263,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           json: files.map((filename) => ({ sha: "0".repeat(40), filename, status: "modified", changes: 1 })),
         };
       }
-      case "GET /repos/*/*/collaborators/*/permission":
-        return { status: 200, json: { permission: "write", role_name: "write", user: { login: parts[4] } } };
       default:
-        return undefined;
+        try {
+          return answerCommands(commands, route, parts, repo, b, () => nextId++);
+        } catch (error) {
+          if (error instanceof NotFound) throw new HttpError(404, error.message);
+          throw error;
+        }
     }
   };
 
@@ -332,6 +351,20 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     setPullRequestFiles(repo, number, files) {
       pullFiles.set(`${repo}#${number}`, files);
     },
+    setPermission(login, permission) {
+      commands.permissions.set(login, permission);
+    },
+    setPullRequest(repo, number, pull) {
+      commands.pulls.set(`${repo}#${number}`, pull);
+    },
+    setRef(repo, ref, sha) {
+      commands.refs.set(`${repo}@${ref}`, sha);
+    },
+    reactions(repo, commentId) {
+      return commands.reactions
+        .filter((r: Reaction) => r.repo === repo && r.commentId === commentId)
+        .map((r) => r.content);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -369,7 +402,7 @@ function isParam(parts: readonly string[], i: number): boolean {
   if (parts[0] !== "repos") return false;
   if (i === 1 || i === 2) return true;
   // /repos/o/r/statuses/{sha}, /issues/{n}/comments, /issues/comments/{id}, /pulls/{n}/files,
-  // /collaborators/{user}/permission
+  // /collaborators/{user}/permission, /pulls/{n}, /commits/{ref}, /issues/comments/{id}/reactions
   if (i === 4) return parts[4] !== "comments";
   if (i === 5) return parts[3] === "issues" && parts[4] === "comments";
   return false;

@@ -50,11 +50,18 @@ describe("the one comment for commands", () => {
     const event = pushEvent({
       branch: undefined,
       ref: SHA,
-      command: { text: "/deploy-bot rollback production", by: "bob", issueNumber: 12, rollbackOf: "9".repeat(40) },
+      command: {
+        text: "/deploy-bot rollback production",
+        by: "bob",
+        issueNumber: 12,
+        rollbackOf: "9".repeat(40),
+      },
     });
     const body = renderComment({
       event,
-      runs: [run({ id: "r2", event, pipeline: "deploy-production", environment: "production", state: "running" })],
+      runs: [
+        run({ id: "r2", event, pipeline: "deploy-production", environment: "production", state: "running" }),
+      ],
       tails: new Map(),
       runUrl,
       now: at(0),

@@ -87,7 +87,11 @@ describe("decideRetry", () => {
   it.each<[string, ReturnType<typeof r>[], string | undefined, unknown]>([
     [
       "runs again only what did not pass, keeping the chain among them",
-      [r("1", "test", "passed"), r("2", "build", "failed", ["test"]), r("3", "deploy-staging", "skipped", ["test", "build"])],
+      [
+        r("1", "test", "passed"),
+        r("2", "build", "failed", ["test"]),
+        r("3", "deploy-staging", "skipped", ["test", "build"]),
+      ],
       undefined,
       [
         { pipeline: "build", needs: [], retryOf: "2", manual: false },
@@ -122,7 +126,12 @@ describe("decideRetry", () => {
       "test",
       [{ pipeline: "test", needs: [], retryOf: "1", manual: false }],
     ],
-    ["a named pipeline that never ran", [r("1", "test", "passed")], "build", { refused: "build never ran at aaaaaaa" }],
+    [
+      "a named pipeline that never ran",
+      [r("1", "test", "passed")],
+      "build",
+      { refused: "build never ran at aaaaaaa" },
+    ],
     ["an unknown pipeline", [r("1", "test", "passed")], "nope", { refused: "unknown pipeline nope" }],
     [
       "a named pipeline still queued",
@@ -142,15 +151,46 @@ describe("decideRollback", () => {
     runId: `run-${sha}`,
     pipeline,
     sha: sha.repeat(40),
+    ref: "refs/heads/main",
     finishedAt: new Date(0),
   });
 
   it.each<[string, DeployRecord[], unknown]>([
-    ["the previous good commit", [d("c"), d("b"), d("a")], { pipeline: "deploy-production", sha: "b".repeat(40), rollbackOf: "c".repeat(40) }],
-    ["skips repeated deploys of the current commit", [d("c"), d("c"), d("a")], { pipeline: "deploy-production", sha: "a".repeat(40), rollbackOf: "c".repeat(40) }],
-    ["nothing deployed yet", [], { refused: "nothing to roll back to: production has no successful deploy yet" }],
-    ["only one commit ever deployed", [d("c"), d("c")], { refused: "nothing to roll back to: every successful deploy of production was ccccccc" }],
-    ["a pipeline no longer configured", [d("c"), d("b", "old-deploy")], { refused: "pipeline old-deploy is no longer in the config" }],
+    [
+      "the previous good commit",
+      [d("c"), d("b"), d("a")],
+      {
+        pipeline: "deploy-production",
+        sha: "b".repeat(40),
+        ref: "refs/heads/main",
+        rollbackOf: "c".repeat(40),
+      },
+    ],
+    [
+      "skips repeated deploys of the current commit",
+      [d("c"), d("c"), d("a")],
+      {
+        pipeline: "deploy-production",
+        sha: "a".repeat(40),
+        ref: "refs/heads/main",
+        rollbackOf: "c".repeat(40),
+      },
+    ],
+    [
+      "nothing deployed yet",
+      [],
+      { refused: "nothing to roll back to: production has no successful deploy yet" },
+    ],
+    [
+      "only one commit ever deployed",
+      [d("c"), d("c")],
+      { refused: "nothing to roll back to: every successful deploy of production was ccccccc" },
+    ],
+    [
+      "a pipeline no longer configured",
+      [d("c"), d("b", "old-deploy")],
+      { refused: "pipeline old-deploy is no longer in the config" },
+    ],
   ])("%s", (_what, deploys, expected) => {
     expect(decideRollback(config, "production", deploys)).toEqual(expected);
   });

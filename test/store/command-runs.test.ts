@@ -47,7 +47,8 @@ for (const mode of await storageModes()) {
         for (const claimed of runs) await store.finishRun(claimed.id, { state: "passed", detail: "ok" });
       }
     };
-    const outbox = () => db.query<{ key: string; payload: unknown }>("SELECT key, payload FROM outbox ORDER BY id");
+    const outbox = () =>
+      db.query<{ key: string; payload: unknown }>("SELECT key, payload FROM outbox ORDER BY id");
     const mainPush = (branch: string) => {
       const event = pushEvent({ branch });
       return {
@@ -84,7 +85,14 @@ for (const mode of await storageModes()) {
           reason: "deploy",
           startWaiting: { environment: "production" },
           runs: [
-            { pipeline: "deploy-production", environment: "production", needs: [], stepNames: ["Deploy"], manual: false, retryOf: null },
+            {
+              pipeline: "deploy-production",
+              environment: "production",
+              needs: [],
+              stepNames: ["Deploy"],
+              manual: false,
+              retryOf: null,
+            },
           ],
         },
         feedback(id),
@@ -109,7 +117,14 @@ for (const mode of await storageModes()) {
           reason: "deploy",
           startWaiting: { environment: "production" },
           runs: [
-            { pipeline: "deploy-production", environment: "production", needs: [], stepNames: ["Deploy"], manual: false, retryOf: null },
+            {
+              pipeline: "deploy-production",
+              environment: "production",
+              needs: [],
+              stepNames: ["Deploy"],
+              manual: false,
+              retryOf: null,
+            },
           ],
         },
         feedback(`${id}-again`),
@@ -123,7 +138,9 @@ for (const mode of await storageModes()) {
     it("a manual pipeline first in its chain waits at once; a newer push supersedes it", async () => {
       const first = pushEvent({ branch: "main-2" });
       const waiting = await store.acceptDelivery(
-        delivery(first, [run("deploy-production", { environment: "production", manual: true, initialState: "waiting" })]),
+        delivery(first, [
+          run("deploy-production", { environment: "production", manual: true, initialState: "waiting" }),
+        ]),
       );
       expect(waiting.runs.map((r) => r.state)).toEqual(["waiting"]);
       expect((await store.claimRuns("w-1", 10)).runs).toEqual([]);
@@ -144,7 +161,12 @@ for (const mode of await storageModes()) {
         sha,
         ref: sha,
         branch: undefined,
-        command: { text: "/deploy-bot rollback production", by: "alice", issueNumber: 12, rollbackOf: "d".repeat(40) },
+        command: {
+          text: "/deploy-bot rollback production",
+          by: "alice",
+          issueNumber: 12,
+          rollbackOf: "d".repeat(40),
+        },
       });
       const recorded = await store.recordCommand(
         {
@@ -154,14 +176,27 @@ for (const mode of await storageModes()) {
           reason: "rollback",
           startWaiting: { environment: "production" },
           runs: [
-            { pipeline: "deploy-production", environment: "production", needs: [], stepNames: ["Deploy"], manual: false, retryOf: null },
+            {
+              pipeline: "deploy-production",
+              environment: "production",
+              needs: [],
+              stepNames: ["Deploy"],
+              manual: false,
+              retryOf: null,
+            },
           ],
         },
         feedback(id),
       );
       expect(recorded.released).toBe(false);
       expect(recorded.runs).toMatchObject([
-        { pipeline: "deploy-production", state: "queued", deliveryId: id, rollbackOf: "d".repeat(40), event: { sha } },
+        {
+          pipeline: "deploy-production",
+          state: "queued",
+          deliveryId: id,
+          rollbackOf: "d".repeat(40),
+          event: { sha },
+        },
       ]);
       expect(recorded.runs[0]?.steps.map((s) => s.name)).toEqual(["Deploy"]);
       expect((await outbox()).filter((m) => m.key === `fb-${id}`)).toEqual([
@@ -177,12 +212,24 @@ for (const mode of await storageModes()) {
     it("a refused command is recorded once, with its feedback and no runs", async () => {
       const id = commandId();
       const input = { deliveryId: id, repo: "acme/app", event: null, reason: "refused: no", runs: [] };
-      expect(await store.recordCommand(input, feedback(id))).toEqual({ duplicate: false, runs: [], released: false });
-      expect(await store.recordCommand(input, feedback(`${id}-2`))).toEqual({ duplicate: true, runs: [], released: false });
+      expect(await store.recordCommand(input, feedback(id))).toEqual({
+        duplicate: false,
+        runs: [],
+        released: false,
+      });
+      expect(await store.recordCommand(input, feedback(`${id}-2`))).toEqual({
+        duplicate: true,
+        runs: [],
+        released: false,
+      });
       expect((await outbox()).filter((m) => m.key.startsWith(`fb-${id}`))).toEqual([
         { key: `fb-${id}`, payload: { note: id, started: null } },
       ]);
-      expect(await store.getDelivery(id)).toMatchObject({ outcome: "ignored", reason: "refused: no", eventName: "issue_comment" });
+      expect(await store.getDelivery(id)).toMatchObject({
+        outcome: "ignored",
+        reason: "refused: no",
+        eventName: "issue_comment",
+      });
     });
 
     it("a retried chain queues its first run and holds the rest until it passes", async () => {
@@ -195,8 +242,22 @@ for (const mode of await storageModes()) {
           event: pushEvent({ deliveryId: id, sha, branch: "retry" }),
           reason: "retry",
           runs: [
-            { pipeline: "test", environment: null, needs: [], stepNames: ["Unit tests"], manual: false, retryOf: "old-1" },
-            { pipeline: "deploy-production", environment: "production", needs: ["test"], stepNames: ["Deploy"], manual: true, retryOf: "old-2" },
+            {
+              pipeline: "test",
+              environment: null,
+              needs: [],
+              stepNames: ["Unit tests"],
+              manual: false,
+              retryOf: "old-1",
+            },
+            {
+              pipeline: "deploy-production",
+              environment: "production",
+              needs: ["test"],
+              stepNames: ["Deploy"],
+              manual: true,
+              retryOf: "old-2",
+            },
           ],
         },
         feedback(id),
