@@ -553,16 +553,23 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     runsForDelivery,
     async approveRuns(repo, prNumber, sha) {
       const approved = await db.transaction(async (tx) => {
-        const rows = await tx.query<{ id: string; environment: string | null; needs: string[]; seq: string }>(
-          `UPDATE runs SET state = 'queued'
+        const rows = await tx.query<{
+          id: string;
+          environment: string | null;
+          needs: string[];
+          seq: string;
+          state: string;
+        }>(
+          `UPDATE runs SET state = CASE WHEN manual AND needs = '[]'::jsonb THEN 'waiting' ELSE 'queued' END
            WHERE repo = $1 AND pr_number = $2 AND sha = $3 AND state = 'awaiting_approval'
-           RETURNING id, environment, needs, seq`,
+           RETURNING id, environment, needs, seq, state`,
           [repo, prNumber, sha],
         );
         rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+        // A manual pipeline first in its chain waits for its deploy command even once approved.
         await enqueueRuns(
           tx,
-          rows.filter((row) => row.needs.length === 0),
+          rows.filter((row) => row.needs.length === 0 && row.state === "queued"),
         );
         await tellChange(tx, { cause: "approved", runIds: rows.map((row) => row.id) });
         return rows.map((row) => row.id);

@@ -6,7 +6,7 @@ import { openDatabase } from "../../src/store/open-database.ts";
 import type { RunChange } from "../../src/store/run-changes.ts";
 import { openRunStore, type RunStore } from "../../src/store/run-store.ts";
 import { storageModes } from "../helpers/database.ts";
-import { delivery, pushEvent, run } from "../queue/fixtures.ts";
+import { delivery, pullRequestEvent, pushEvent, run } from "../queue/fixtures.ts";
 
 const feedback = (note: string) => (started: string | null) => [
   { topic: "command-feedback", key: `fb-${note}`, payload: { note, started } },
@@ -230,6 +230,23 @@ for (const mode of await storageModes()) {
         reason: "refused: no",
         eventName: "issue_comment",
       });
+    });
+
+    it("an approved fork's manual pipeline, first in its chain, still waits for its command", async () => {
+      await drain();
+      const event = pullRequestEvent({ prNumber: 41 });
+      const accepted = await store.acceptDelivery(
+        delivery(event, [
+          run("test", { initialState: "awaiting_approval" }),
+          run("deploy-preview", { environment: "preview", manual: true, initialState: "awaiting_approval" }),
+        ]),
+      );
+      const approved = await store.approveRuns("acme/app", 41, event.sha);
+      expect(approved.map((r) => [r.pipeline, r.state])).toEqual([
+        ["test", "queued"],
+        ["deploy-preview", "waiting"],
+      ]);
+      expect((await store.claimRuns("w-1", 10)).runs.map((r) => r.id)).toEqual([accepted.runs[0]?.id]);
     });
 
     it("a retried chain queues its first run and holds the rest until it passes", async () => {
