@@ -16,6 +16,7 @@
  * | `cancelled`         | `error`      | `Cancelled` or `Cancelled: <detail>`                               |
  * | `error`             | `error`      | `<detail>` (e.g. `Checkout failed: …`) or `The bot could not run this pipeline` |
  *
+ * A rollback started by `/deploy-bot rollback` says so first: `Rollback to 1a2b3c4: Passed in 12s`.
  * A detail that already starts with the prefix word (`Timed out: …`, `Superseded by …`) is used as is.
  * `failure` means the pipeline itself failed; `error` means the bot did not run it to the end.
  * Descriptions are one line of at most 140 characters.
@@ -66,9 +67,11 @@ export function githubState(state: RunState): GitHubStatusState {
  * `now` is unused for final runs; it only keeps the signature the same as the other renderers.
  */
 export function renderStatus(run: RunRecord, delivery: readonly RunRecord[], now: Date): RenderedStatus {
+  const description = describe(run, delivery, now);
+  const marked = run.rollbackOf ? `Rollback to ${run.event.sha.slice(0, 7)}: ${description}` : description;
   return {
     state: githubState(run.state),
-    description: truncateText(singleLine(describe(run, delivery, now)), STATUS_DESCRIPTION_MAX),
+    description: truncateText(singleLine(marked), STATUS_DESCRIPTION_MAX),
   };
 }
 

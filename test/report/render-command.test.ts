@@ -16,6 +16,16 @@ describe("a waiting manual run", () => {
   });
 });
 
+describe("a rollback's status", () => {
+  it("says it is a rollback, and to which commit", () => {
+    const rollback = run({ state: "running", rollbackOf: "9".repeat(40), event: pushEvent() });
+    expect(renderStatus(rollback, [rollback], at(0))).toEqual({
+      state: "pending",
+      description: "Rollback to 1a2b3c4: Running",
+    });
+  });
+});
+
 describe("the one comment for commands", () => {
   it("says who started the runs with which command", () => {
     const event = prEvent({ command: { text: "/deploy-bot deploy staging", by: "alice", issueNumber: 7 } });
