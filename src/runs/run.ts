@@ -53,8 +53,6 @@ export interface StepRecord {
   readonly exitCode: number | null;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
-  /** For a rollback started by command: the SHA it replaces (the environment's last good deploy). */
-  readonly rollbackOf?: string | null;
 }
 
 /** A change of one step's state, as the runner reports it and the store records it. */
@@ -83,4 +81,6 @@ export interface RunRecord {
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
+  /** For a rollback started by command: the SHA it replaces (the environment's last good deploy). */
+  readonly rollbackOf?: string | null;
 }
