@@ -95,8 +95,12 @@ export function decideRetry(
   sha: string,
   pipeline: string | undefined,
 ): CommandRunInput[] | Refusal {
+  // The newest run of each pipeline, in the order of those newest runs.
   const latest = new Map<string, RunRecord>();
-  for (const run of runs) latest.set(run.pipeline, run);
+  for (const run of runs) {
+    latest.delete(run.pipeline);
+    latest.set(run.pipeline, run);
+  }
   if (pipeline !== undefined) {
     const run = latest.get(pipeline);
     if (!config.pipelines[pipeline]) return refuse(`unknown pipeline ${pipeline}`);

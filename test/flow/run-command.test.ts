@@ -409,6 +409,60 @@ describe("/deploy-bot commands", () => {
     expect(rollback?.event.command?.rollbackOf).toBe(HEAD);
   });
 
+  it("retry runs again only what did not pass at the head, in order; what passed stays", async () => {
+    const { pullRequestEvent } = await import("../queue/fixtures.ts");
+    const event = pullRequestEvent({
+      sha: HEAD,
+      prNumber: 2,
+      fork: false,
+      headRepoFullName: "Codertocat/Hello-World",
+      repo: {
+        owner: "Codertocat",
+        name: "Hello-World",
+        fullName: "Codertocat/Hello-World",
+        cloneUrl: "https://github.com/Codertocat/Hello-World.git",
+        private: false,
+      },
+    });
+    await t.store.acceptDelivery(
+      delivery(event, [
+        run("build"),
+        run("test", { needs: ["build"] }),
+        run("deploy-staging", { needs: ["build", "test"], environment: "staging" }),
+      ]),
+    );
+    const [build] = await claimable();
+    await t.store.finishRun(build!.id, { state: "passed", detail: "ok" });
+    const [test] = await claimable();
+    await t.store.finishRun(test!.id, { state: "failed", detail: "Unit tests exited with 1" });
+
+    const c = comment("/deploy-bot retry");
+    const scope = github();
+    eyes(scope, c);
+    permission(scope, "alice", "write");
+    pull(scope);
+    const config = configOf(`
+version: 1
+pipelines:
+  build: { steps: [{ name: Build, run: make }] }
+  test: { steps: [{ name: Unit tests, run: npm test }] }
+  deploy-staging: { environment: staging, steps: [{ name: Deploy, run: ./deploy.sh }] }
+rules: []
+`);
+    const result = await runCommand({ ...deps(), config: () => config }, c);
+    expect(result).toMatchObject({
+      outcome: "accepted",
+      summary: "run test, deploy-staging again at 1111111",
+    });
+    expect(scope.isDone()).toBe(true);
+    const again = await t.store.runsForDelivery(c.deliveryId);
+    expect(again.map((r) => [r.pipeline, r.needs, r.state])).toEqual([
+      ["test", [], "queued"],
+      ["deploy-staging", ["test"], "queued"],
+    ]);
+    expect((await claimable()).map((r) => r.pipeline)).toEqual(["test"]);
+  });
+
   it("rollback with nothing to roll back to is refused", async () => {
     const c = comment("/deploy-bot rollback production");
     const scope = github();

@@ -113,6 +113,19 @@ describe("decideRetry", () => {
       undefined,
       { refused: "every run at aaaaaaa passed" },
     ],
+    [
+      "in the order of the newest runs",
+      [
+        r("1", "deploy-staging", "cancelled"),
+        r("2", "test", "failed"),
+        r("3", "deploy-staging", "skipped", ["test"]),
+      ],
+      undefined,
+      [
+        { pipeline: "test", needs: [], retryOf: "2" },
+        { pipeline: "deploy-staging", needs: ["test"], retryOf: "3" },
+      ],
+    ],
     ["nothing ran", [], undefined, { refused: "nothing ran at aaaaaaa" }],
     [
       "something still runs",
