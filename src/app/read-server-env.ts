@@ -3,6 +3,7 @@
  * value. Pure: it takes the environment and the file reader, so tests need no process state.
  */
 import path from "node:path";
+import { parseDuration } from "../config/duration.ts";
 import { parseSandboxMode, type SandboxMode } from "../exec/sandbox.ts";
 
 export interface ServerEnv {
@@ -22,6 +23,8 @@ export interface ServerEnv {
   readonly dashboardToken: string | undefined;
   /** `METRICS_TOKEN`: when set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** `SHUTDOWN_DRAIN`: after SIGTERM, how long `/readyz` answers 503 before the server stops listening. */
+  readonly shutdownDrainMs: number;
   readonly logLevel: string;
   /** `STEP_SANDBOX`: run steps in Linux namespaces — `auto` when available, `required`, or `off`. */
   readonly stepSandbox: SandboxMode;
@@ -110,11 +113,16 @@ export function readServerEnv(
     errors.push("METRICS_TOKEN: 16 to 512 printable characters, no spaces");
   }
 
+  const shutdownDrainMs = parseShutdownDrain(env.SHUTDOWN_DRAIN);
+  if (shutdownDrainMs === undefined)
+    errors.push(`SHUTDOWN_DRAIN: a duration up to 5m (e.g. 10s), not ${JSON.stringify(env.SHUTDOWN_DRAIN)}`);
+
   const stepSandbox = parseSandboxMode(env.STEP_SANDBOX);
   if (!stepSandbox)
     errors.push(`STEP_SANDBOX: auto, required or off, not ${JSON.stringify(env.STEP_SANDBOX)}`);
 
-  if (errors.length > 0 || !appId || !privateKey || !stepSandbox) return { ok: false, setup: false, errors };
+  if (errors.length > 0 || !appId || !privateKey || !stepSandbox || shutdownDrainMs === undefined)
+    return { ok: false, setup: false, errors };
   return {
     ok: true,
     env: {
@@ -131,8 +139,22 @@ export function readServerEnv(
       publicUrl,
       dashboardToken: env.DASHBOARD_TOKEN || undefined,
       metricsToken: env.METRICS_TOKEN || undefined,
+      shutdownDrainMs,
       logLevel: env.LOG_LEVEL || "info",
       stepSandbox,
     },
   };
+}
+
+const MAX_SHUTDOWN_DRAIN_MS = 5 * 60 * 1000;
+
+/** Unset or empty: no drain; otherwise a config duration (`10s`, `1m`) of at most 5 minutes. */
+function parseShutdownDrain(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return 0;
+  try {
+    const ms = parseDuration(value.trim());
+    return ms <= MAX_SHUTDOWN_DRAIN_MS ? ms : undefined;
+  } catch {
+    return undefined;
+  }
 }

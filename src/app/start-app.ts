@@ -56,8 +56,6 @@ export interface AppOptions {
   readonly reporterDebounceMs?: number;
   /** Steps run in this sandbox (decided at start-up from `STEP_SANDBOX`); undefined runs them without. */
   readonly stepSandbox?: StepSandbox | undefined;
-  /** After shutdown begins, how long `/readyz` answers 503 before the server stops listening; default 0. */
-  readonly drainMs?: number;
 }
 
 export interface App {
@@ -254,7 +252,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     stop: () => {
       stopping ??= (async () => {
         // `/readyz` answers 503 from here on; the drain lets a load balancer see it before we stop listening.
-        if (server && options.drainMs) await new Promise((resolve) => setTimeout(resolve, options.drainMs));
+        if (server && env.shutdownDrainMs > 0)
+          await new Promise((resolve) => setTimeout(resolve, env.shutdownDrainMs));
         if (server) {
           const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
           server.closeIdleConnections();

@@ -263,9 +263,7 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
 }
 
 export type Config = z.output<typeof ConfigSchema>;
-export type ConfigInput = z.input<typeof ConfigSchema>;
 export type PipelineConfig = Config["pipelines"][string];
-export type StepConfig = PipelineConfig["steps"][number];
 export type RuleConfig = Config["rules"][number];
 export type PushFilterConfig = NonNullable<RuleConfig["on"]["push"]>;
 export type PullRequestFilterConfig = NonNullable<RuleConfig["on"]["pull_request"]>;

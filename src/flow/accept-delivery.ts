@@ -13,7 +13,7 @@ import type { Plan } from "../runs/plan.ts";
 import { planEvent } from "../runs/plan-event.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { startingRuns } from "../runs/starting-runs.ts";
-import type { AcceptResult as AcceptResultOfStore } from "../store/run-store.ts";
+import type { AcceptResult as AcceptResultOfStore } from "../store/accept-deliveries.ts";
 
 /** What the store records for a delivery. */
 export type AcceptInput = AcceptDeliveryInput;

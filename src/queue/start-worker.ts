@@ -7,7 +7,9 @@ import os from "node:os";
 import type { RunRecord, StepUpdate } from "../runs/run.ts";
 import type { LogSink, LogSinkOptions } from "../store/log-sink.ts";
 import { type Logger, silentLogger } from "../store/logger.ts";
-import type { FinishResult, RecoveryResult, RunOutcome, RunStore } from "../store/run-store.ts";
+import type { RecoveryResult } from "../store/recover-runs.ts";
+import type { FinishResult, RunOutcome } from "../store/run-lifecycle.ts";
+import type { WorkerStore } from "../store/run-store.ts";
 
 export const SHUTDOWN_DETAIL = "Cancelled: the worker shut down";
 
@@ -22,7 +24,7 @@ export interface ExecuteContext {
 export type Execute = (run: RunRecord, ctx: ExecuteContext) => Promise<RunOutcome>;
 
 export interface WorkerOptions {
-  readonly store: RunStore;
+  readonly store: WorkerStore;
   /** `settings.concurrency`: runs executing at once in this worker. */
   readonly concurrency: number;
   /** Stable across restarts lets the next start end this one's runs at once; default host:pid:random. */

@@ -14,10 +14,7 @@
  * What still fails after that is retried later by the reporter itself (see `github-reporter.ts`).
  * Wiring: `new Probot({ ..., Octokit: withReliableDefaults(ProbotOctokit) })` (or `createProbot({ overrides })`).
  */
-
-export interface LimitLogger {
-  warn(obj: object, msg: string): void;
-}
+import type { Logger } from "../store/logger.ts";
 
 /** Options for `@octokit/plugin-throttling` and `@octokit/plugin-retry`. */
 export interface ReliabilityOptions {
@@ -57,7 +54,7 @@ export const RATE_LIMIT_RETRIES = 2;
  * The throttle and retry options described above. `baseDelayMs` scales every wait (1000 = real seconds);
  * tests pass a few milliseconds.
  */
-export function createOctokitOptions(log: LimitLogger, baseDelayMs = 1000): ReliabilityOptions {
+export function createOctokitOptions(log: Pick<Logger, "warn">, baseDelayMs = 1000): ReliabilityOptions {
   const handler =
     (kind: string) =>
     (retryAfter: number, options: RequestInfo, _octokit: unknown, retryCount: number): boolean => {
@@ -93,7 +90,11 @@ interface OctokitClass<T> {
  * A subclass of `Base` (e.g. `ProbotOctokit`) whose instances always use `createOctokitOptions(log)`, whatever
  * throttle options Probot passes in.
  */
-export function withReliableDefaults<T>(Base: OctokitClass<T>, log: LimitLogger, baseDelayMs = 1000): T {
+export function withReliableDefaults<T>(
+  Base: OctokitClass<T>,
+  log: Pick<Logger, "warn">,
+  baseDelayMs = 1000,
+): T {
   const reliability = createOctokitOptions(log, baseDelayMs);
   return Base.defaults((options: Record<string, unknown>) => ({
     ...options,

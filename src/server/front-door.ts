@@ -1,14 +1,9 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { DeliveryResponse, VerifiedDelivery } from "../events/delivery.ts";
+import type { Logger } from "../store/logger.ts";
 import { readBoundedBody } from "./read-bounded-body.ts";
 import { createRejectionLog, type RejectionReason } from "./rejection-log.ts";
 import { verifySignature } from "./verify-signature.ts";
-
-export interface FrontDoorLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** Extra routes (run pages, ...): return true when the request was handled. */
 export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
@@ -23,7 +18,7 @@ export interface FrontDoorOptions {
   /** Called only for verified, parsed deliveries; its answer is sent as is. */
   readonly onDelivery: (delivery: VerifiedDelivery) => Promise<DeliveryResponse>;
   readonly routes?: ExtraRoutes;
-  readonly logger: FrontDoorLogger;
+  readonly logger: Logger;
   /** `GET /ping` answers `PONG` only once this is true; default always ready. */
   readonly isReady?: () => boolean;
   /** Told of every refused webhook request (for metrics); `event` is the raw `X-GitHub-Event` header. */

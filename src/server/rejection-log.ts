@@ -1,3 +1,5 @@
+import type { Logger } from "../store/logger.ts";
+
 /** Why a webhook request was refused; short, fixed words so a log line stays short. */
 export type RejectionReason =
   | "method-not-allowed"
@@ -8,10 +10,6 @@ export type RejectionReason =
   | "bad-signature"
   | "malformed-json"
   | "aborted";
-
-export interface RejectionLogger {
-  warn(obj: object, msg: string): void;
-}
 
 export interface RejectionLog {
   /** Records one refused request; logs at most one line per reason per interval. */
@@ -45,7 +43,10 @@ function clip(value: string | undefined, max: number): string | undefined {
  * logs ~29 KB per bad request). Here each reason gets at most one short line (< 200 bytes: reason, remote
  * address, delivery id clipped to 40 chars) per interval; the rest are counted and summarised by `flush`.
  */
-export function createRejectionLog(logger: RejectionLogger, options: RejectionLogOptions = {}): RejectionLog {
+export function createRejectionLog(
+  logger: Pick<Logger, "warn">,
+  options: RejectionLogOptions = {},
+): RejectionLog {
   const intervalMs = options.intervalMs ?? 1000;
   const now = options.now ?? Date.now;
   const lastLine = new Map<RejectionReason, number>();

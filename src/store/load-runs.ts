@@ -76,3 +76,14 @@ export async function loadRuns(db: Executor, ids: readonly string[]): Promise<Ru
     return [record];
   });
 }
+
+/** Every run of a delivery, in the order they were recorded. */
+export async function runsForDelivery(db: Executor, deliveryId: string): Promise<RunRecord[]> {
+  const rows = await db.query<{ id: string }>("SELECT id FROM runs WHERE delivery_id = $1 ORDER BY seq", [
+    deliveryId,
+  ]);
+  return loadRuns(
+    db,
+    rows.map((row) => row.id),
+  );
+}

@@ -1,7 +1,7 @@
 /** A run's step states and output: written by the runner as it goes, read by run pages and reports. */
+import { lastLines } from "../report/log-tail.ts";
 import type { StepUpdate } from "../runs/run.ts";
 import type { Database, Executor } from "./database.ts";
-import { lastLines } from "./log-lines.ts";
 import { createRunLogSink, type LogSinkOptions, type RunLogSink } from "./log-sink.ts";
 import type { Logger } from "./logger.ts";
 import type { OnRunChange } from "./run-changes.ts";
@@ -18,7 +18,7 @@ export function runLogs(db: Database, logger: Logger, onChange?: OnRunChange): R
   return {
     readLog: (runId, stepIndex) => readLog(db, runId, stepIndex),
     async logTail(runId, stepIndex, lines) {
-      return lastLines(await readLog(db, runId, stepIndex), lines);
+      return lastLines(await readLog(db, runId, stepIndex), lines).join("\n");
     },
     createRunLogSink(runId, sinkOptions) {
       return createRunLogSink(

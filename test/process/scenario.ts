@@ -8,7 +8,7 @@
  * `withScenario` always stops everything, then fails on any recorded GitHub violation; a failure message
  * carries the bot's output.
  */
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -226,5 +226,3 @@ export async function withScenario(
     throw new Error(`${String(failure)}\n${outputs}`);
   }
 }
-
-export const newDeliveryId = () => randomUUID();

@@ -36,9 +36,9 @@ export async function startFrontDoor(overrides: Partial<FrontDoorOptions> = {}):
       return { status: 202, body: "accepted" };
     },
     logger: {
-      info: (obj, msg) => logs.push({ level: "info", obj, msg }),
-      warn: (obj, msg) => logs.push({ level: "warn", obj, msg }),
-      error: (obj, msg) => logs.push({ level: "error", obj, msg }),
+      info: (obj, msg) => logs.push({ level: "info", obj, msg: msg ?? "" }),
+      warn: (obj, msg) => logs.push({ level: "warn", obj, msg: msg ?? "" }),
+      error: (obj, msg) => logs.push({ level: "error", obj, msg: msg ?? "" }),
     },
     ...overrides,
   });

@@ -5,7 +5,7 @@ function setup() {
   const lines: { obj: Record<string, unknown>; msg: string }[] = [];
   let now = 0;
   const log = createRejectionLog(
-    { warn: (obj, msg) => lines.push({ obj: obj as Record<string, unknown>, msg }) },
+    { warn: (obj, msg) => lines.push({ obj: obj as Record<string, unknown>, msg: msg ?? "" }) },
     { intervalMs: 1000, now: () => now },
   );
   return { lines, log, advance: (ms: number) => (now += ms) };

@@ -34,10 +34,11 @@ describe("embedded PGlite in its own thread", () => {
     const took = performance.now() - started;
     clearInterval(timer);
     expect(rows).toEqual([{ n: 3_000_000 }]);
-    // On the main thread this query would stop the timer for its whole duration.
+    // On the main thread this query would stop the timer for its whole duration (one gap as long as the
+    // query). Relative bounds only: on a loaded machine every timer is late, but not for half the query.
     expect(took).toBeGreaterThan(300);
     expect(gaps.length).toBeGreaterThan(took / 10 / 4);
-    expect(Math.max(...gaps)).toBeLessThan(Math.min(150, took / 2));
+    expect(Math.max(...gaps)).toBeLessThan(took / 2);
   });
 
   it("keeps transactions atomic: other statements wait for the open one, a rollback leaves nothing", async () => {
