@@ -15,8 +15,6 @@ export type Command =
   | { readonly name: "rollback"; readonly environment: string }
   | { readonly name: "help" };
 
-export type CommandName = Command["name"];
-
 export type ParsedComment =
   /** `text`: the command line as written (one line, at most `COMMAND_TEXT_MAX` characters). */
   | { readonly kind: "command"; readonly command: Command; readonly text: string }
