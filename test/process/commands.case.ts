@@ -131,10 +131,10 @@ export async function manualDeployAndRollback(): Promise<void> {
       await s.work.push("main");
       s.github.setRef(FULL_NAME, "main", sha);
       expect((await s.bot.send("push", s.pushPayload(sha))).text).toBe("accepted: 2 runs queued\n");
-      await waitFor(`deploy-production waiting at ${sha.slice(0, 7)}`, () =>
+      const waiting = await waitFor(`deploy-production waiting at ${sha.slice(0, 7)}`, () =>
         s.github
           .statuses({ sha })
-          .some(
+          .find(
             (status) =>
               status.context === "deploy-bot/deploy-production" &&
               status.description === "Waiting for /deploy-bot deploy production",
@@ -160,7 +160,11 @@ export async function manualDeployAndRollback(): Promise<void> {
         `command accepted: deploy deploy-production to production at ${sha.slice(0, 7)}\n`,
       );
       const statuses = await s.finalStatuses(sha, ["deploy-bot/deploy-production"]);
-      expect(statuses.get("deploy-bot/deploy-production")?.at(-1)?.state).toBe("success");
+      // The waiting run itself started (its run page), not a second run beside it.
+      expect(statuses.get("deploy-bot/deploy-production")?.at(-1)).toMatchObject({
+        state: "success",
+        target_url: waiting.target_url,
+      });
     };
 
     const first = await s.work.commit({ "src/app.txt": "v1" });
