@@ -42,12 +42,17 @@ export function commandFeedbackHandler(deps: CommandFeedbackDeps): OutboxHandler
     const feedback = message.payload as CommandFeedback;
     try {
       const octokit = await deps.octokitFor(feedback.installationId);
-      await octokit.rest.reactions.createForIssueComment({
-        owner: feedback.owner,
-        repo: feedback.repo,
-        comment_id: feedback.commentId,
-        content: feedback.reaction,
-      });
+      // A comment deleted meanwhile (404) gets no reaction, but the one bot comment is still written.
+      await octokit.rest.reactions
+        .createForIssueComment({
+          owner: feedback.owner,
+          repo: feedback.repo,
+          comment_id: feedback.commentId,
+          content: feedback.reaction,
+        })
+        .catch((error: unknown) => {
+          if (describeGitHubFailure(error).transient) throw error;
+        });
       const fullName = `${feedback.owner}/${feedback.repo}`;
       const runs = feedback.deliveryId
         ? await deps.runsForDelivery(feedback.deliveryId)

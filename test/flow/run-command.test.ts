@@ -216,6 +216,53 @@ describe("/deploy-bot commands", () => {
     );
   });
 
+  it("feedback on an issue with no runs creates the one comment; a deleted command comment gets no reaction", async () => {
+    const handler = commandFeedbackHandler({
+      octokitFor: async () => testOctokit() as unknown as OctokitLike,
+      runsForDelivery: (id) => t.store.runsForDelivery(id),
+      latestRunsOn: async () => [],
+      comments: createCommentUpserter(),
+      runUrl: () => undefined,
+    });
+    const created: string[] = [];
+    const scope = github()
+      .post(`${REPO}/issues/comments/77/reactions`, { content: "confused" })
+      .reply(404, { message: "Not Found" })
+      .get(`${REPO}/issues/9/comments`)
+      .query(true)
+      .reply(200, [])
+      .post(`${REPO}/issues/9/comments`, (body: { body: string }) => {
+        created.push(body.body);
+        return true;
+      })
+      .reply(201, { id: 8 });
+    const message = (payload: unknown) => ({
+      id: "2",
+      topic: COMMAND_FEEDBACK_TOPIC,
+      key: "k",
+      payload,
+      attempts: 0,
+      createdAt: new Date(),
+    });
+    const payload = {
+      installationId: 1,
+      owner: "Codertocat",
+      repo: "Hello-World",
+      issueNumber: 9,
+      commentId: 77,
+      reaction: "confused",
+      note: "😕 refused",
+      deliveryId: null,
+    };
+    expect(await handler(message(payload))).toEqual({ ok: true });
+    expect(scope.isDone()).toBe(true);
+    expect(created).toEqual([`${COMMENT_MARKER}\n### deploy-bot\n\n😕 refused\n`]);
+
+    // GitHub failing is retried later; the drainer backs off.
+    github().post(`${REPO}/issues/comments/77/reactions`).reply(502, { message: "Bad Gateway" });
+    expect(await handler(message(payload))).toMatchObject({ ok: false, retryable: true });
+  });
+
   it.each([
     ["read", "read", "@alice has read access; deploy needs write access"],
     ["triage", "read", "@alice has read access; deploy needs write access"],
