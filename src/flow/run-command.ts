@@ -68,7 +68,14 @@ export async function runCommand(deps: CommandDeps, command: CommentCommand): Pr
       deps.logger.warn({ err: describeGitHubFailure(error).message }, "could not react"),
     );
 
-  const decision = await decide(deps.config(), octokit, deps.store, command);
+  const decision = await decide(deps.config(), octokit, deps.store, command).catch((error: unknown) => {
+    // GitHub could not be asked (after Octokit's retries): the bot broke, not the command; say so, run nothing.
+    const failure = describeGitHubFailure(error);
+    deps.logger.warn({ delivery: command.deliveryId, err: failure.message }, "could not check a command");
+    return refuse(
+      `the bot could not check it with GitHub (${failure.status ?? "no answer"}); comment the command again`,
+    );
+  });
   const feedback = (reaction: CommandFeedback["reaction"], note: string) => (deliveryId: string | null) => [
     {
       topic: COMMAND_FEEDBACK_TOPIC,

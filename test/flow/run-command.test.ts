@@ -279,6 +279,19 @@ describe("/deploy-bot commands", () => {
     expect(unmatched.list).toEqual([]);
   });
 
+  it("says so when GitHub cannot be asked, and runs nothing", async () => {
+    const c = comment("/deploy-bot deploy staging");
+    const scope = github();
+    eyes(scope, c);
+    scope.get(`${REPO}/collaborators/alice/permission`).reply(502, { message: "Bad Gateway" });
+    expect(await runCommand(deps(), c)).toEqual({
+      outcome: "refused",
+      reason: "the bot could not check it with GitHub (502); comment the command again",
+    });
+    expect(scope.isDone()).toBe(true);
+    expect(await feedbackOf(c.deliveryId)).toMatchObject([{ reaction: "confused" }]);
+  });
+
   it("refuses someone who is not a collaborator at all (404)", async () => {
     const c = comment("/deploy-bot rollback staging", { login: "stranger" });
     const scope = github();
