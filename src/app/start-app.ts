@@ -20,19 +20,28 @@ import { countGitHubRequests } from "../observe/count-github-requests.ts";
 import { createMetrics, type Metrics } from "../observe/metrics.ts";
 import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
 import { checkDatabaseAndQueue, countQueuedRuns } from "../observe/stored-state.ts";
-import { type OutboxDrainer, type OutboxHandler, startOutboxDrainer } from "../outbox/drain-outbox.ts";
+import {
+  type OutboxDrainer,
+  type OutboxDrainerOptions,
+  type OutboxHandler,
+  startOutboxDrainer,
+} from "../outbox/drain-outbox.ts";
+import { enqueueOutbox } from "../outbox/outbox.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
 import { createCommentUpserter } from "../report/comment-upserter.ts";
-import { createGitHubReporter, type GitHubReporter } from "../report/github-reporter.ts";
+import { enqueueReports } from "../report/enqueue-reports.ts";
+import { createGitHubReporter } from "../report/github-reporter.ts";
 import type { OctokitLike } from "../report/octokit-like.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
 import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
+import type { RunRecord } from "../runs/run.ts";
 import { createFrontDoor } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { allOf } from "../store/run-changes.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
+import { sentReports } from "../store/sent-reports.ts";
 import type { ServerEnv } from "./read-server-env.ts";
 import { createRunPageRoutes } from "./run-page-routes.ts";
 
@@ -53,7 +62,8 @@ export interface AppOptions {
     readonly heartbeatMs?: number;
     readonly staleAfterMs?: number;
   };
-  readonly reporterDebounceMs?: number;
+  /** Outbox tuning, for tests (`src/outbox/drain-outbox.ts`). */
+  readonly outbox?: Pick<OutboxDrainerOptions, "pollMs" | "backoff">;
   /** Steps run in this sandbox (decided at start-up from `STEP_SANDBOX`); undefined runs them without. */
   readonly stepSandbox?: StepSandbox | undefined;
 }
@@ -62,7 +72,8 @@ export interface App {
   /** Base URL the HTTP server listens on (server role). */
   readonly url: string | undefined;
   readonly store: RunStore;
-  readonly reporter: GitHubReporter;
+  /** Reports reach GitHub through the outbox; `flush` resolves once every report due now has been tried. */
+  readonly reporter: { flush(): Promise<void> };
   /** The Prometheus registry behind `GET /metrics`. */
   readonly metrics: Metrics;
   /** Stops accepting, lets running steps finish up to the grace period, then cancels them and closes. */
@@ -78,7 +89,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   );
   // What must follow a change of runs (reports, Deployments, notifications) is recorded in the change's own
   // transaction, as outbox messages (`src/outbox/`), and delivered by the drainer below for as long as it takes.
-  const onChange = allOf();
+  const onChange = allOf(enqueueReports(enqueueOutbox));
   const store = await openRunStore(db, { logger: logger.child({ name: "store" }), onChange });
   const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
   let stopping: Promise<void> | undefined;
@@ -124,11 +135,12 @@ export async function startApp(options: AppOptions): Promise<App> {
     logTail: (runId, step, lines) => store.logTail(runId, step, lines),
     statusContext: config.settings.statusContext,
     publicUrl: env.publicUrl,
+    sent: sentReports(db),
     logger: logger.child({ name: "reporter" }),
-    debounceMs: options.reporterDebounceMs,
   });
   // One handler per outbox topic; every process (server or worker) delivers what any of them recorded.
   const outboxHandlers: Record<string, OutboxHandler> = {
+    ...reporter.handlers,
     [COMMAND_FEEDBACK_TOPIC]: commandFeedbackHandler({
       octokitFor: async (id) => (await octokitFor(id)) as unknown as OctokitLike,
       runsForDelivery: (id) => store.runsForDelivery(id),
@@ -142,10 +154,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     handlers: outboxHandlers,
     exclusive: db.kind === "pglite",
     logger: logger.child({ name: "outbox" }),
+    ...options.outbox,
   });
-  const report = (run: Parameters<GitHubReporter["runChanged"]>[0]) => {
+  // What an earlier process left undelivered (a crash, GitHub down) goes out now.
+  outbox.wake();
+  /** After a commit that changed runs (its reports are in the outbox already): count it, deliver soon. */
+  const report = (run: RunRecord) => {
     metrics.runChanged(run);
-    reporter.runChanged(run);
     outbox.wake();
   };
 
@@ -247,7 +262,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   return {
     url,
     store,
-    reporter,
+    reporter: {
+      async flush() {
+        await outbox.drainOnce();
+      },
+    },
     metrics,
     stop: () => {
       stopping ??= (async () => {
@@ -262,7 +281,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         await worker.stop(options.shutdownGraceMs ?? 30_000);
         await accepting.drain();
         await ignoredDeliveries.flush();
-        await reporter.flush();
+        // Reports due now get a few seconds; whatever is left stays in the outbox for the next start.
+        await Promise.race([outbox.drainOnce().catch(() => 0), sleep(STOP_REPORT_MS)]);
         await outbox.stop();
         await store.close();
         await db.close();
@@ -271,3 +291,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     },
   };
 }
+
+/** How long a stopping server keeps delivering reports that are due. */
+const STOP_REPORT_MS = 5000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -27,7 +27,10 @@ export interface AcceptDeps {
   readonly recordIgnored: (input: AcceptInput) => void;
   /** Lists a pull request's changed files through the API (only called when a rule filters on paths). */
   readonly listChangedFiles: (event: PullRequestEvent) => Promise<ChangedFiles>;
-  /** Schedules the GitHub report of a run; never throws, never blocks. */
+  /**
+   * Told of each run the delivery changed, after the commit (metrics; waking the outbox, whose report messages
+   * the store recorded in the same transaction). Never throws, never blocks.
+   */
   readonly report: (run: RunRecord) => void;
 }
 

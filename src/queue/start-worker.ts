@@ -30,7 +30,10 @@ export interface WorkerOptions {
   /** Stable across restarts lets the next start end this one's runs at once; default host:pid:random. */
   readonly workerId?: string;
   readonly execute: Execute;
-  /** Every state change the worker makes (running, final, skipped, interrupted, re-queued); for reporting. */
+  /**
+   * Every state change the worker makes (running, final, skipped, interrupted, re-queued), after its commit: for
+   * metrics and to wake the outbox (the store recorded the reports in the change's own transaction).
+   */
   readonly onRunChanged: (run: RunRecord) => void;
   readonly logger?: Logger;
   /** How often to look for jobs queued by other processes (this process's own wake the worker at once). */
@@ -111,7 +114,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       const logs = store.createRunLogSink(run.id, options.logSink);
       let steps: Promise<void> = Promise.resolve();
       const onStep = (update: StepUpdate) => {
-        // Reported once recorded: the reporter reads the run from the store (and coalesces the reports).
+        // Told once recorded: the reports were enqueued in the step's own transaction.
         steps = steps
           .then(() => store.updateStep(run.id, update))
           .then(() => report(run))

@@ -1,7 +1,8 @@
 /**
  * Keeps exactly one bot comment per pull request: found by its hidden marker, created once, edited in place.
- * All writes for one PR go through an in-process promise chain, and the marker is looked up again (inside
- * the chain) before creating, so two racing updates can never create two comments.
+ * The caller passes the comment id it last wrote (kept in the store); without one, the marker is looked up
+ * before creating. All writes for one PR in this process go through a promise chain, so two racing updates
+ * can never both create a comment: the second looks again and finds the first one's.
  */
 import type { OctokitLike } from "./octokit-like.ts";
 import { COMMENT_MARKER } from "./render-comment.ts";
@@ -12,11 +13,19 @@ export interface PullRequestRef {
   readonly number: number;
 }
 
-export type UpsertOutcome = "created" | "updated" | "unchanged";
+export type UpsertOutcome = "created" | "updated";
 
 export interface CommentUpserter {
-  /** Creates or edits the PR's bot comment so it reads `body`; rejects with the Octokit error on failure. */
-  upsert(octokit: OctokitLike, pr: PullRequestRef, body: string): Promise<UpsertOutcome>;
+  /**
+   * Creates or edits the PR's bot comment so it reads `body`; `knownId` is the comment last written (a 404 on
+   * it means someone deleted it: look again, or create). Rejects with the Octokit error on failure.
+   */
+  upsert(
+    octokit: OctokitLike,
+    pr: PullRequestRef,
+    body: string,
+    knownId?: number,
+  ): Promise<{ outcome: UpsertOutcome; id: number }>;
 }
 
 /** A comment is ours if it starts with the marker and was written by an app (a user may quote the marker). */
@@ -24,9 +33,8 @@ function isOurs(comment: { body?: string | undefined; user?: { type?: string } |
   return (comment.body ?? "").startsWith(COMMENT_MARKER) && comment.user?.type === "Bot";
 }
 
-/** One upserter per process: it caches comment ids (per repo + PR) and the body last written. */
+/** One upserter per process; it remembers nothing but the writes in flight. */
 export function createCommentUpserter(): CommentUpserter {
-  const known = new Map<string, { id: number; body: string | undefined }>();
   const chains = new Map<string, Promise<unknown>>();
 
   async function find(octokit: OctokitLike, pr: PullRequestRef): Promise<number | undefined> {
@@ -42,22 +50,18 @@ export function createCommentUpserter(): CommentUpserter {
   async function write(
     octokit: OctokitLike,
     pr: PullRequestRef,
-    key: string,
     body: string,
-  ): Promise<UpsertOutcome> {
-    const cached = known.get(key);
-    if (cached?.body === body) return "unchanged";
-    const id = cached?.id ?? (await find(octokit, pr));
+    knownId: number | undefined,
+  ): Promise<{ outcome: UpsertOutcome; id: number }> {
+    const id = knownId ?? (await find(octokit, pr));
     if (id !== undefined) {
       try {
         await octokit.rest.issues.updateComment({ owner: pr.owner, repo: pr.repo, comment_id: id, body });
-        known.set(key, { id, body });
-        return "updated";
+        return { outcome: "updated", id };
       } catch (error) {
-        // Deleted by someone: forget it and look again (another bot comment may exist) or create a new one.
-        if ((error as { status?: number }).status !== 404 || cached === undefined) throw error;
-        known.delete(key);
-        return write(octokit, pr, key, body);
+        // Deleted by someone: look again (another bot comment may exist), or create a new one.
+        if ((error as { status?: number }).status !== 404 || knownId === undefined) throw error;
+        return write(octokit, pr, body, undefined);
       }
     }
     const created = await octokit.rest.issues.createComment({
@@ -66,18 +70,15 @@ export function createCommentUpserter(): CommentUpserter {
       issue_number: pr.number,
       body,
     });
-    known.set(key, { id: created.data.id, body });
-    return "created";
+    return { outcome: "created", id: created.data.id };
   }
 
   return {
-    upsert(octokit, pr, body) {
+    upsert(octokit, pr, body, knownId) {
       const key = `${pr.owner}/${pr.repo}#${pr.number}`.toLowerCase();
       const previous = chains.get(key) ?? Promise.resolve();
-      const next = previous.then(
-        () => write(octokit, pr, key, body),
-        () => write(octokit, pr, key, body),
-      );
+      const run = () => write(octokit, pr, body, knownId);
+      const next = previous.then(run, run);
       const settled = next.catch(() => undefined);
       chains.set(key, settled);
       void settled.then(() => {

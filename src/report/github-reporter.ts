@@ -1,26 +1,35 @@
 /**
- * Reports runs to GitHub: a commit status per run and, for pull requests, the one living comment.
- *
- * `runChanged` is fire-and-forget: it only schedules. Reports are per delivery (every run of the webhook at
- * once, read fresh from the store), coalesced so a run makes a handful of calls, not one per step:
- * - the first change of a delivery and every final state are reported at once;
- * - other changes wait `debounceMs` (one report per window, never postponed forever by a stream of changes);
- * - a change while a report is in flight triggers exactly one more report after it;
- * - a status is only sent when its (state, description) differs from the last one sent for that run, and the
- *   comment only when its body changed.
- * GitHub failures never reach the caller. Transient ones (5xx, rate limits, network) are first retried by
- * Octokit (see `octokit-options.ts`), then the reporter reports the delivery again later with exponential
- * backoff, `retry.attempts` times, so the final status is delivered eventually. 4xx answers are logged with
- * method, URL and status and not retried.
+ * Reports runs to GitHub from the outbox: a commit status per run and, for pull requests, the one living
+ * comment. The store enqueues a message in the same transaction as every change of runs (`enqueue-reports.ts`);
+ * the outbox drainer hands each one to these handlers, which:
+ * - read the runs as they are now (never the state at the time of the change), so a burst of changes costs
+ *   one report and an older state can never be sent after a newer one;
+ * - send only what differs from what GitHub was last told, kept in the store (`store/sent-reports.ts`), so a
+ *   retry or a restart does not send everything again;
+ * - answer the outbox: transient failures (5xx, 429 or a rate-limited 403, network) are retried with its
+ *   backoff (or after the `Retry-After` GitHub asked for), for as long as its retention allows; other 4xx
+ *   are logged with method, URL and status and not retried.
+ * Reports of one key are serialised in this process, so two drainer workers never interleave them.
  */
+import { createHash } from "node:crypto";
 import type { DeployEvent } from "../events/deploy-event.ts";
-import { FINAL_RUN_STATES, type RunRecord } from "../runs/run.ts";
+import type { Delivered } from "../outbox/drain-outbox.ts";
+import type { RunRecord } from "../runs/run.ts";
+import type { PullRequestKey, SentReports } from "../store/sent-reports.ts";
 import { type CommentUpserter, createCommentUpserter } from "./comment-upserter.ts";
 import { describeGitHubFailure } from "./github-errors.ts";
 import type { OctokitLike } from "./octokit-like.ts";
 import { failingStep, renderComment, TAIL_LINES } from "./render-comment.ts";
 import { renderStatus, statusContext } from "./render-status.ts";
+import {
+  COMMENT_TOPIC,
+  commentKey,
+  parseCommentPayload,
+  parseStatusPayload,
+  STATUS_TOPIC,
+} from "./report-messages.ts";
 
+export type { Delivered } from "../outbox/drain-outbox.ts";
 export type { OctokitLike } from "./octokit-like.ts";
 
 export interface ReporterLogger {
@@ -37,156 +46,101 @@ export interface ReporterDeps {
   runsForDelivery(deliveryId: string): Promise<RunRecord[]>;
   /** The last `lines` lines of a step's log, already masked. */
   logTail(runId: string, stepIndex: number, lines: number): Promise<string>;
+  /** What GitHub was last told. */
+  sent: SentReports;
   /** Status context prefix (`settings.statusContext`): contexts are `<statusContext>/<pipeline>`. */
   statusContext: string;
   /** `PUBLIC_URL`; when set, statuses and the comment link to `<publicUrl>/runs/<id>`. */
-  publicUrl?: string;
+  publicUrl?: string | undefined;
   logger: ReporterLogger;
-  /** Coalescing window for non-final changes; default 300 ms. */
-  debounceMs?: number;
-  /** The reporter's own retry after Octokit gave up; default 6 attempts, 2 s doubling (≈ 2 min in all). */
-  retry?: { attempts?: number; baseDelayMs?: number };
-  /**
-   * How long a delivery whose runs are all final and sent is remembered (default 60 s): a late echo of a change
-   * already reported (a step's progress landing after the run's end, a redelivery) then sends nothing again.
-   */
-  forgetAfterMs?: number;
   /** The process's one comment upserter, shared with command feedback (default: a new one). */
   comments?: CommentUpserter;
   /** Fork approval wording shown in the comment. */
   approval?: { command: string; label: string };
+  now?: () => Date;
 }
 
 export interface GitHubReporter {
-  /** Schedules a report of the run's delivery. Never throws, never waits. */
-  runChanged(run: RunRecord): void;
-  /** Resolves once everything scheduled so far (including pending debounces and retries) has been sent. */
-  flush(): Promise<void>;
+  /** Sends the statuses of a delivery's runs that GitHub does not show yet. */
+  reportStatuses(deliveryId: string): Promise<Delivered>;
+  /** Brings the PR's comment up to date with its newest delivery. */
+  reportComment(pr: PullRequestKey): Promise<Delivered>;
+  /** The outbox handlers, by topic. */
+  readonly handlers: Readonly<
+    Record<typeof STATUS_TOPIC | typeof COMMENT_TOPIC, (message: { payload: unknown }) => Promise<Delivered>>
+  >;
 }
 
-interface DeliveryState {
-  timer: NodeJS.Timeout | undefined;
-  running: Promise<void> | undefined;
-  again: boolean;
-  failures: number;
-  retryWait: Promise<void> | undefined;
-  /** Set once everything is final and sent: forgets the delivery after `forgetAfterMs` of quiet. */
-  forget: NodeJS.Timeout | undefined;
-}
+const DELIVERED: Delivered = { ok: true };
 
-interface ReportResult {
-  readonly transient: boolean;
-  readonly done: boolean;
-  readonly runIds: readonly string[];
-}
-
-/** Creates the reporter; one per process (it keeps what was last sent in memory). */
+/** Creates the reporter; it keeps nothing between reports but the writes in flight. */
 export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
-  const debounceMs = deps.debounceMs ?? 300;
-  const forgetAfterMs = deps.forgetAfterMs ?? 60_000;
-  const attempts = deps.retry?.attempts ?? 6;
-  const baseDelayMs = deps.retry?.baseDelayMs ?? 2000;
   const publicUrl = deps.publicUrl?.replace(/\/+$/, "");
   const runUrl = (runId: string): string | undefined =>
     publicUrl ? `${publicUrl}/runs/${encodeURIComponent(runId)}` : undefined;
   const log = deps.logger;
-
-  const deliveries = new Map<string, DeliveryState>();
-  /** `state\ndescription` last sent, by run id. */
-  const lastSent = new Map<string, string>();
-  /** Newest delivery seen per PR: an older delivery must not overwrite the comment of a newer head. */
-  const newestByPr = new Map<string, { deliveryId: string; createdAt: number }>();
+  const now = deps.now ?? (() => new Date());
   const comments = deps.comments ?? createCommentUpserter();
+  const chains = new Map<string, Promise<unknown>>();
 
-  function start(deliveryId: string): void {
-    const state = deliveries.get(deliveryId);
-    if (!state) return;
-    if (state.timer) {
-      clearTimeout(state.timer);
-      state.timer = undefined;
-    }
-    if (state.running) {
-      state.again = true;
-      return;
-    }
-    state.running = (async () => {
-      let result: ReportResult;
-      do {
-        state.again = false;
-        result = await reportOnce(deliveryId);
-      } while (state.again);
-      settle(deliveryId, state, result);
-    })()
-      .catch((error: unknown) => log.error({ deliveryId, err: String(error) }, "reporter crashed"))
-      .finally(() => {
-        state.running = undefined;
-      });
+  /** Runs `fn` after every earlier report of `key` in this process has settled. */
+  function serialised(key: string, fn: () => Promise<Delivered>): Promise<Delivered> {
+    const previous = chains.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn).catch((error: unknown): Delivered => {
+      log.error({ key, err: String(error) }, "reporter crashed");
+      return { ok: false, retryable: true, error: String(error) };
+    });
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
+    return next;
   }
 
-  function settle(deliveryId: string, state: DeliveryState, result: ReportResult): void {
-    if (result.transient) {
-      state.failures += 1;
-      if (state.failures > attempts) {
-        log.error({ deliveryId, attempts }, "giving up reporting this delivery to GitHub");
-        state.failures = 0;
-        return;
+  /** The statuses of a delivery's runs that differ from what GitHub was last told, rendered now. */
+  async function dueStatuses(deliveryId: string) {
+    const runs = await deps.runsForDelivery(deliveryId);
+    const sent = await deps.sent.statusesSent(runs.map((run) => run.id));
+    const at = now();
+    const due = runs
+      .map((run) => ({ run, status: renderStatus(run, runs, at) }))
+      .filter(({ run, status }) => {
+        const last = sent.get(run.id);
+        return last?.state !== status.state || last.description !== status.description;
+      });
+    return { runs, due };
+  }
+
+  /**
+   * Sends one differing status at a time, reading the runs again before each: writes queue behind GitHub's
+   * write limit (~1/s), and a status computed before the wait may be stale by the time it could be sent.
+   */
+  async function sendStatuses(deliveryId: string): Promise<Delivered> {
+    let octokit: OctokitLike | undefined;
+    let refused: Delivered | undefined;
+    const refusedRuns = new Set<string>();
+    // Each write brings one run's status up to date; changes after the last read have their own message.
+    let writesLeft: number | undefined;
+    for (;;) {
+      let read: Awaited<ReturnType<typeof dueStatuses>>;
+      try {
+        read = await dueStatuses(deliveryId);
+      } catch (error) {
+        return storeFailed(error, { deliveryId });
       }
-      const delay = baseDelayMs * 2 ** (state.failures - 1);
-      log.warn({ deliveryId, attempt: state.failures, delayMs: delay }, "will report this delivery again");
-      state.retryWait = new Promise((resolve) => {
-        setTimeout(() => {
-          state.retryWait = undefined;
-          start(deliveryId);
-          resolve();
-        }, delay);
-      });
-      return;
-    }
-    state.failures = 0;
-    if (result.done && !state.timer && !state.retryWait) {
-      // Everything final and delivered: forget it after a quiet spell. Forgetting at once would make an echo
-      // arriving a moment later (the worker's last step report racing the run's end) send the final status twice.
-      clearTimeout(state.forget);
-      state.forget = setTimeout(() => {
-        if (deliveries.get(deliveryId) !== state || state.timer || state.running || state.retryWait) return;
-        deliveries.delete(deliveryId);
-        for (const id of result.runIds) lastSent.delete(id);
-      }, forgetAfterMs);
-      state.forget.unref();
-    }
-  }
-
-  async function reportOnce(deliveryId: string): Promise<ReportResult> {
-    let runs: RunRecord[];
-    try {
-      runs = await deps.runsForDelivery(deliveryId);
-    } catch (error) {
-      log.warn({ deliveryId, err: String(error) }, "could not read the runs of a delivery");
-      return { transient: true, done: false, runIds: [] };
-    }
-    const first = runs[0];
-    if (!first) return { transient: false, done: true, runIds: [] };
-    const runIds = runs.map((r) => r.id);
-    const done = runs.every((r) => FINAL_RUN_STATES.has(r.state));
-    const event = first.event;
-    if (event.installationId === undefined) {
-      log.warn({ deliveryId }, "no installation id: cannot report to GitHub");
-      return { transient: false, done, runIds };
-    }
-    let octokit: OctokitLike;
-    try {
-      octokit = await deps.octokitFor(event.installationId);
-    } catch (error) {
-      return { transient: failed(error, deliveryId), done, runIds };
-    }
-    const now = new Date();
-    let transient = false;
-    for (const run of runs) {
-      const status = renderStatus(run, runs, now);
-      const key = `${status.state}\n${status.description}`;
-      if (lastSent.get(run.id) === key) continue;
+      writesLeft ??= 2 * read.runs.length;
+      const next = read.due.find(({ run }) => !refusedRuns.has(run.id));
+      const event = read.runs[0]?.event; // none: pruned meanwhile, nothing left to report
+      if (!event || !next || writesLeft <= 0) return refused ?? DELIVERED;
+      writesLeft -= 1;
+      if (event.installationId === undefined) {
+        log.warn({ deliveryId }, "no installation id: cannot report to GitHub");
+        return DELIVERED;
+      }
+      const { run, status } = next;
       const targetUrl = runUrl(run.id);
       try {
+        octokit ??= await deps.octokitFor(event.installationId);
         await octokit.rest.repos.createCommitStatus({
           owner: run.event.repo.owner,
           repo: run.event.repo.name,
@@ -196,40 +150,68 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
           context: statusContext(deps.statusContext, run.pipeline),
           ...(targetUrl ? { target_url: targetUrl } : {}),
         });
-        lastSent.set(run.id, key);
       } catch (error) {
-        transient = failed(error, deliveryId) || transient;
+        const answer = gitHubFailed(error, { deliveryId, runId: run.id });
+        // A transient failure stops here: the rest would most likely fail alike; the retry sends them all.
+        if (!answer.ok && answer.retryable) return answer;
+        refused ??= answer;
+        refusedRuns.add(run.id);
+        continue;
       }
-    }
-    // Pull requests, and issues where a command started the runs, have the bot's one comment.
-    const commentOn =
-      event.command?.issueNumber ?? (event.kind === "pull_request" ? event.prNumber : undefined);
-    if (commentOn !== undefined) {
       try {
-        await reportComment(octokit, deliveryId, event, commentOn, runs, now);
+        await deps.sent.recordStatusSent(run.id, status);
       } catch (error) {
-        transient = failed(error, deliveryId) || transient;
+        return storeFailed(error, { deliveryId, runId: run.id });
       }
     }
-    return { transient, done, runIds };
   }
 
-  async function reportComment(
-    octokit: OctokitLike,
-    deliveryId: string,
-    event: DeployEvent,
-    number: number,
-    runs: readonly RunRecord[],
-    now: Date,
-  ): Promise<void> {
-    const prKey = `${event.repo.fullName}#${number}`.toLowerCase();
-    const createdAt = Math.min(...runs.map((r) => r.createdAt.getTime()));
-    const newest = newestByPr.get(prKey);
-    if (newest && newest.deliveryId !== deliveryId && newest.createdAt > createdAt) {
-      log.debug({ deliveryId, newer: newest.deliveryId }, "not commenting for an older head of this PR");
-      return;
+  async function sendComment(pr: PullRequestKey): Promise<Delivered> {
+    let runs: RunRecord[];
+    let last: Awaited<ReturnType<SentReports["commentSent"]>>;
+    try {
+      const deliveryId = await deps.sent.newestDeliveryOf(pr);
+      runs = deliveryId === undefined ? [] : await deps.runsForDelivery(deliveryId);
+      last = await deps.sent.commentSent(pr);
+    } catch (error) {
+      return storeFailed(error, { pr: commentKey(pr.repo, pr.prNumber) });
     }
-    newestByPr.set(prKey, { deliveryId, createdAt });
+    const event = runs[0]?.event;
+    // A pull request's runs, or runs a `/deploy-bot` command started there or on an issue.
+    if (event === undefined || (event.kind !== "pull_request" && event.command === undefined))
+      return DELIVERED;
+    const fields = { deliveryId: event.deliveryId, pr: pr.prNumber };
+    const body = renderComment({
+      event,
+      runs,
+      tails: await logTails(runs),
+      runUrl,
+      now: now(),
+      ...(deps.approval ? { approval: deps.approval } : {}),
+    });
+    const bodySha256 = createHash("sha256").update(body).digest("hex");
+    if (last?.bodySha256 === bodySha256) return DELIVERED;
+    if (event.installationId === undefined) {
+      log.warn(fields, "no installation id: cannot report to GitHub");
+      return DELIVERED;
+    }
+    let written: { outcome: string; id: number };
+    try {
+      const octokit = await deps.octokitFor(event.installationId);
+      written = await comments.upsert(octokit, prRef(event, pr.prNumber), body, last?.commentId);
+    } catch (error) {
+      return gitHubFailed(error, fields);
+    }
+    log.debug({ ...fields, outcome: written.outcome }, "PR comment reported");
+    try {
+      await deps.sent.recordCommentSent(pr, { commentId: written.id, bodySha256 });
+    } catch (error) {
+      return storeFailed(error, fields);
+    }
+    return DELIVERED;
+  }
+
+  async function logTails(runs: readonly RunRecord[]): Promise<Map<string, string>> {
     const tails = new Map<string, string>();
     for (const run of runs) {
       if (run.state !== "failed" && run.state !== "timed_out") continue;
@@ -241,74 +223,52 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
         log.warn({ runId: run.id, err: String(error) }, "could not read a log tail for the PR comment");
       }
     }
-    const body = renderComment({
-      event,
-      runs,
-      tails,
-      runUrl,
-      now,
-      ...(deps.approval ? { approval: deps.approval } : {}),
-    });
-    const outcome = await comments.upsert(
-      octokit,
-      { owner: event.repo.owner, repo: event.repo.name, number },
-      body,
-    );
-    log.debug({ deliveryId, pr: number, outcome }, "PR comment reported");
+    return tails;
   }
 
-  /** Logs a failed GitHub call; true when it is worth retrying. */
-  function failed(error: unknown, deliveryId: string): boolean {
+  /** Logs a failed GitHub call and tells the outbox whether (and when) to try again. */
+  function gitHubFailed(error: unknown, context: object): Delivered {
     const f = describeGitHubFailure(error);
-    const fields = { deliveryId, method: f.method, url: f.url, status: f.status, err: f.message };
-    if (f.transient) log.warn(fields, "GitHub call failed (transient)");
-    else log.error(fields, `GitHub answered ${f.status ?? "an error"}; not retrying`);
-    return f.transient;
+    const fields = { ...context, method: f.method, url: f.url, status: f.status, err: f.message };
+    if (f.transient) {
+      log.warn(fields, "GitHub call failed (transient); the outbox will try again");
+      return {
+        ok: false,
+        retryable: true,
+        error: f.message,
+        ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}),
+      };
+    }
+    log.error(fields, `GitHub answered ${f.status ?? "an error"}; not retrying`);
+    return { ok: false, retryable: false, error: f.message };
   }
 
-  return {
-    runChanged(run) {
-      try {
-        let state = deliveries.get(run.deliveryId);
-        const first = state === undefined;
-        if (!state) {
-          state = {
-            timer: undefined,
-            running: undefined,
-            again: false,
-            failures: 0,
-            retryWait: undefined,
-            forget: undefined,
-          };
-          deliveries.set(run.deliveryId, state);
-        }
-        clearTimeout(state.forget);
-        state.forget = undefined;
-        if (first || FINAL_RUN_STATES.has(run.state)) {
-          start(run.deliveryId);
-        } else if (!state.timer) {
-          state.timer = setTimeout(() => {
-            const s = deliveries.get(run.deliveryId);
-            if (s) s.timer = undefined;
-            start(run.deliveryId);
-          }, debounceMs);
-        }
-      } catch (error) {
-        log.error({ runId: run.id, err: String(error) }, "could not schedule a GitHub report");
-      }
-    },
+  function storeFailed(error: unknown, context: object): Delivered {
+    log.warn({ ...context, err: String(error) }, "could not read or record what was reported");
+    return { ok: false, retryable: true, error: String(error) };
+  }
 
-    async flush() {
-      for (;;) {
-        const waits: Promise<void>[] = [];
-        for (const [id, state] of deliveries) {
-          if (state.timer) start(id);
-          if (state.running) waits.push(state.running);
-          if (state.retryWait) waits.push(state.retryWait);
-        }
-        if (waits.length === 0) return;
-        await Promise.allSettled(waits);
-      }
+  const malformed: Delivered = { ok: false, retryable: false, error: "not a report message" };
+  const reportStatuses = (deliveryId: string) =>
+    serialised(`${STATUS_TOPIC} ${deliveryId}`, () => sendStatuses(deliveryId));
+  const reportComment = (pr: PullRequestKey) =>
+    serialised(`${COMMENT_TOPIC} ${commentKey(pr.repo, pr.prNumber)}`, () => sendComment(pr));
+  return {
+    reportStatuses,
+    reportComment,
+    handlers: {
+      [STATUS_TOPIC]: async (message) => {
+        const payload = parseStatusPayload(message.payload);
+        return payload ? reportStatuses(payload.deliveryId) : malformed;
+      },
+      [COMMENT_TOPIC]: async (message) => {
+        const payload = parseCommentPayload(message.payload);
+        return payload ? reportComment(payload) : malformed;
+      },
     },
   };
+}
+
+function prRef(event: DeployEvent, number: number) {
+  return { owner: event.repo.owner, repo: event.repo.name, number };
 }

@@ -11,7 +11,7 @@
  * - other 5xx / network errors: the retry plugin retries 3 times, waiting 1 s, 4 s, 9 s;
  *   4xx answers (400, 401, 403, 404, 410, 422, 451) are never retried.
  *
- * What still fails after that is retried later by the reporter itself (see `github-reporter.ts`).
+ * What still fails after that is retried later through the outbox (see `github-reporter.ts`, `src/outbox/`).
  * Wiring: `new Probot({ ..., Octokit: withReliableDefaults(ProbotOctokit) })` (or `createProbot({ overrides })`).
  */
 import type { Logger } from "../store/logger.ts";
@@ -47,7 +47,7 @@ interface RequestInfo {
   readonly url: string;
 }
 
-/** Rate-limit retries per request; after that the reporter's own, slower retry takes over. */
+/** Rate-limit retries per request; after that the outbox's own, slower retry takes over. */
 export const RATE_LIMIT_RETRIES = 2;
 
 /**

@@ -121,7 +121,9 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
           environment: run.environment,
           needs: run.needs,
           manual: run.manual,
-          retry_of: run.retryOf,
+          // `retry_of` marks a crash's re-queued copy (never the PR comment's newest delivery); a command's
+          // retry is a delivery of its own, so the one comment shows it.
+          retry_of: null,
           step_names: run.stepNames,
         }));
         await tx.query(
@@ -137,7 +139,8 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
             input.repo,
             supersedeKey(event),
             event.sha,
-            event.kind === "pull_request" ? event.prNumber : null,
+            // The issue or PR the command was written on: its one comment reports these runs.
+            event.kind === "pull_request" ? event.prNumber : (event.command?.issueNumber ?? null),
             event.command?.rollbackOf ?? null,
           ],
         );

@@ -106,6 +106,27 @@ CREATE INDEX outbox_due ON outbox (due_at) WHERE failed_at IS NULL;
 `,
   },
   {
+    version: 9,
+    name: "what GitHub was last told: a status per run, the comment per pull request",
+    sql: `
+CREATE TABLE report_statuses (
+  run_id text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  state text NOT NULL,
+  description text NOT NULL,
+  sent_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE report_comments (
+  repo text NOT NULL,
+  pr_number integer NOT NULL,
+  comment_id bigint NOT NULL,
+  body_sha256 text NOT NULL,
+  sent_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (repo, pr_number)
+);
+CREATE INDEX runs_pull_request ON runs (lower(repo), pr_number, seq) WHERE pr_number IS NOT NULL;
+`,
+  },
+  {
     version: 4,
     name: "manual runs waiting for a deploy command, rollbacks, command deliveries",
     sql: `

@@ -3,6 +3,7 @@
  * so do outbox messages given up on (kept that long for inspection).
  */
 import type { Executor } from "./database.ts";
+import { pruneSentComments } from "./sent-reports.ts";
 
 export interface PruneResult {
   readonly runs: number;
@@ -31,6 +32,7 @@ export async function pruneFinished(
          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.delivery_id = d.id) RETURNING id`,
     [olderThanDays],
   );
+  await pruneSentComments(db);
   const failedMessages = await db.query(
     "DELETE FROM outbox WHERE failed_at < now() - make_interval(days => $1::integer) RETURNING id",
     [olderThanDays],

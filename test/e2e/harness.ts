@@ -284,7 +284,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     allowFileUrls: true,
     shutdownGraceMs: 2000,
     worker: { pollMs: 50, heartbeatMs: 1000 },
-    reporterDebounceMs: 50,
+    outbox: { pollMs: 200 },
   });
   const url = app.url;
   if (!url) throw new Error("the app did not listen");

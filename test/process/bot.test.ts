@@ -9,6 +9,7 @@ import { commandsOnPullRequest, manualDeployAndRollback } from "./commands.case.
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
+import { reportAfterRestart } from "./report-after-restart.case.ts";
 import { killAndRestart } from "./restart.case.ts";
 
 describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
@@ -16,6 +17,10 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
   it("kill -9 of the process group mid-run, then a restart: no status left pending", killAndRestart);
+  it(
+    "kill -9 after a run's end while GitHub fails: the restart delivers its final status",
+    reportAfterRestart,
+  );
   it(
     "/deploy-bot deploy on a PR: a reader is refused, a writer deploys the head, a redelivery does nothing",
     commandsOnPullRequest,

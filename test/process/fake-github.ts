@@ -36,7 +36,17 @@ export interface FakeGitHubOptions {
   /** The App's public key (PEM); JWTs are verified with it. */
   readonly publicKey: string;
   readonly installations: readonly Installation[];
+  /**
+   * Chaos: asked before each call (after its OpenAPI check); a fault is answered instead of GitHub's answer and
+   * is no violation. `drop` closes the connection without an answer; `drop-after` does the call, then drops.
+   */
+  readonly faults?: (call: { method: string; path: string; body: unknown }) => Fault | undefined;
 }
+
+export type Fault =
+  | "drop"
+  | "drop-after"
+  | { readonly status: number; readonly headers?: Record<string, string> };
 
 export interface RecordedCall {
   readonly method: string;
@@ -47,6 +57,8 @@ export interface RecordedCall {
   /** `jwt` (the App), `ghs_…` (an installation token) or `none`. */
   readonly auth: string;
   readonly status: number;
+  /** The answer was a fault the test asked for (`status` 0: the connection was dropped). */
+  readonly fault?: true;
 }
 
 export interface IssuedToken {
@@ -296,10 +308,27 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       }
       const verdict = checker.check(method, path, body);
       if (!verdict.ok) violations.push(`${where}: ${verdict.reason}`);
+      const fault = options.faults?.({ method, path, body });
+      if (fault !== undefined && fault !== "drop-after") {
+        calls.push({ method, path, query: url.search, body, auth: "none", status: 0, fault: true });
+        if (fault === "drop") {
+          req.socket.destroy();
+          return;
+        }
+        calls[calls.length - 1] = { ...calls[calls.length - 1]!, status: fault.status };
+        res.writeHead(fault.status, { "content-type": "application/json; charset=utf-8", ...fault.headers });
+        res.end(JSON.stringify({ message: "injected fault", documentation_url: "https://docs.github.com" }));
+        return;
+      }
       auth = authenticate(req);
       const answered = answer(method, path, url.searchParams, body, auth);
       if (!answered) throw new HttpError(404, "the fake GitHub has no answer for this call");
       ({ status, json } = answered);
+      if (fault === "drop-after") {
+        calls.push({ method, path, query: url.search, body, auth, status: 0, fault: true });
+        req.socket.destroy();
+        return;
+      }
     } catch (error) {
       const httpError = error instanceof HttpError ? error : new HttpError(500, String(error));
       status = httpError.status;

@@ -21,7 +21,7 @@ import {
 } from "../helpers/git-remote.ts";
 import { pullRequestPayload, pushPayload } from "../helpers/webhooks.ts";
 import { freePort, type RunningBot, startBot, waitFor } from "./bot-process.ts";
-import { type FakeGitHub, type StatusCall, startFakeGitHub } from "./fake-github.ts";
+import { type FakeGitHub, type FakeGitHubOptions, type StatusCall, startFakeGitHub } from "./fake-github.ts";
 
 export const OWNER = "Codertocat";
 export const REPO = "Hello-World";
@@ -56,7 +56,7 @@ export interface Scenario {
   readonly env: Readonly<Record<string, string>>;
   /** Starts the bot again with the same environment (same port and data dir); the old one must be gone. */
   restart(): Promise<RunningBot>;
-  pushPayload(sha: string, before?: string): Record<string, unknown>;
+  pushPayload(sha: string, before?: string, branch?: string): Record<string, unknown>;
   prPayload(action: "opened" | "synchronize", sha: string): Record<string, unknown>;
   /** Commits on branch `changes` and publishes it as PR #2's head (`refs/pull/2/head`), as GitHub does. */
   commitPullRequest(files: Record<string, string>): Promise<string>;
@@ -71,6 +71,8 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** The config; a function gets the scratch dir (for gate files the steps use). */
   readonly configYaml: string | ((scratch: string) => string);
+  /** GitHub calls the fake fails on purpose (`fake-github.ts`, `faults`). */
+  readonly faults?: FakeGitHubOptions["faults"];
 }
 
 async function startScenario(
@@ -83,6 +85,7 @@ async function startScenario(
     appId: APP_ID,
     publicKey,
     installations: [{ id: INSTALLATION_ID, account: OWNER, repositories: [REPO, "Other-Repo"] }],
+    ...(options.faults ? { faults: options.faults } : {}),
   });
   cleanups.push(() => github.close());
 
@@ -155,8 +158,11 @@ async function startScenario(
       bot = await launch();
       return bot;
     },
-    pushPayload(sha, before) {
-      return pushPayload(patchRepository, sha, before ? { before } : {});
+    pushPayload(sha, before, branch) {
+      return pushPayload(patchRepository, sha, {
+        ...(before ? { before } : {}),
+        ...(branch ? { branch } : {}),
+      });
     },
     prPayload(action, sha) {
       return pullRequestPayload(patchRepository, action, { sha, number: PR_NUMBER, cloneUrl });

@@ -8,7 +8,9 @@ import {
 } from "../../src/report/github-reporter.ts";
 import { withReliableDefaults } from "../../src/report/octokit-options.ts";
 import { COMMENT_MARKER } from "../../src/report/render-comment.ts";
+import { COMMENT_TOPIC, STATUS_TOPIC } from "../../src/report/report-messages.ts";
 import type { RunRecord } from "../../src/runs/run.ts";
+import type { PullRequestKey, SentComment, SentReports, SentStatus } from "../../src/store/sent-reports.ts";
 import { at, prEvent, run, SHA, step, testSteps } from "./fixtures.ts";
 
 const API = "https://api.github.com";
@@ -35,10 +37,41 @@ function plainOctokit(): OctokitLike {
   });
 }
 
-/** A fake run store: tests replace runs and the reporter reads them fresh, as it would from the database. */
+/**
+ * A fake run store and a fake "what GitHub was last told" (the real ones are tested on PGlite in
+ * `report-outbox.test.ts`): tests replace runs and the reporter reads them fresh, as it would from the database.
+ */
 function store(initial: RunRecord[]) {
   const runs = new Map(initial.map((r) => [r.id, r]));
+  const statuses = new Map<string, SentStatus>();
+  const comments = new Map<string, SentComment>();
+  const prKey = (pr: PullRequestKey) => `${pr.repo}#${pr.prNumber}`.toLowerCase();
+  const sent: SentReports = {
+    async statusesSent(ids) {
+      return new Map(ids.flatMap((id) => (statuses.has(id) ? [[id, statuses.get(id)!] as const] : [])));
+    },
+    async recordStatusSent(id, status) {
+      statuses.set(id, status);
+    },
+    async commentSent(pr) {
+      return comments.get(prKey(pr));
+    },
+    async recordCommentSent(pr, comment) {
+      comments.set(prKey(pr), comment);
+    },
+    async newestDeliveryOf(pr) {
+      const mine = [...runs.values()].filter(
+        (r) =>
+          r.event.kind === "pull_request" &&
+          r.event.prNumber === pr.prNumber &&
+          r.event.repo.fullName.toLowerCase() === pr.repo.toLowerCase(),
+      );
+      return mine.sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime())[0]?.deliveryId;
+    },
+  };
   return {
+    sent,
+    statuses,
     set(record: RunRecord) {
       runs.set(record.id, record);
       return record;
@@ -66,14 +99,15 @@ function deps(
     },
     runsForDelivery: (id) => s.runsForDelivery(id),
     logTail: async () => "",
+    sent: s.sent,
     statusContext: "deploy-bot",
     publicUrl: "https://bot.example.com/",
     logger,
-    debounceMs: 60_000, // only flush() or final states trigger a report: deterministic
-    retry: { attempts: 3, baseDelayMs: 5 },
     ...extra,
   };
 }
+
+const DELIVERED = { ok: true };
 
 /** Records the JSON bodies of status calls in order. */
 function statusRecorder(scope: nock.Scope, times: number, calls: object[]) {
@@ -121,19 +155,21 @@ describe("GitHub reporter: statuses", () => {
     let changes = 0;
     const changed = (r: RunRecord) => {
       changes += 1;
-      reporter.runChanged(s.set(r));
+      s.set(r);
     };
+    // The outbox coalesces a burst of changes into one message; each delivery reads the runs as they are.
+    const deliver = async () => expect(await reporter.reportStatuses("delivery-1")).toEqual(DELIVERED);
 
-    changed(s.get("t")); // first change of the delivery: reported at once
-    await reporter.flush();
+    changed(s.get("t"));
+    await deliver();
     for (let i = 0; i < 20; i += 1) {
       const states = (["passed", "passed", "passed"] as const).map((st, k) => (k < i / 7 ? st : "pending"));
       const running = testSteps([...states.slice(0, Math.floor(i / 7)), "running"]);
       changed({ ...s.get("t"), state: "running", startedAt: at(0), steps: running });
     }
-    await reporter.flush();
+    await deliver();
     for (let i = 0; i < 27; i += 1) changed({ ...s.get("t") }); // log lines: same description, nothing sent
-    await reporter.flush();
+    await deliver();
     s.set({
       ...s.get("d"),
       state: "running",
@@ -146,13 +182,14 @@ describe("GitHub reporter: statuses", () => {
       finishedAt: at(60),
       steps: testSteps(["passed", "passed", "passed"]),
     });
+    await deliver();
     changed({
       ...s.get("d"),
       state: "passed",
       finishedAt: at(75),
       steps: [step(0, "Deploy", { state: "passed" })],
     });
-    await reporter.flush();
+    await deliver();
 
     expect(changes).toBe(50);
     expect(calls).toEqual([
@@ -167,24 +204,47 @@ describe("GitHub reporter: statuses", () => {
     expect(entries.filter((e) => e.level === "warn" || e.level === "error")).toEqual([]);
   });
 
-  it("sends a final status once when the run's end is echoed after it was delivered", async () => {
+  it("sends a final status once, also when reported again after a restart (what was sent is stored)", async () => {
     const s = store([run({ id: "t", pipeline: "test" })]);
     const { logger } = recordingLogger();
-    const reporter = createGitHubReporter(deps(s, logger, plainOctokit(), { forgetAfterMs: 50 }));
     const calls: object[] = [];
-    const scope = statusRecorder(nock(API), 2, calls);
-    const passed = { ...s.get("t"), state: "passed" as const, startedAt: at(0), finishedAt: at(3) };
-    reporter.runChanged(s.set(passed));
-    await reporter.flush();
-    reporter.runChanged(s.get("t")); // the worker's step report or a redelivery, after the end
-    await reporter.flush();
+    const scope = statusRecorder(nock(API), 1, calls);
+    s.set({ ...s.get("t"), state: "passed", startedAt: at(0), finishedAt: at(3) });
+    expect(await createGitHubReporter(deps(s, logger)).reportStatuses("delivery-1")).toEqual(DELIVERED);
+    // A late echo (the worker's last step report) or a restart: a fresh reporter on the same store.
+    expect(await createGitHubReporter(deps(s, logger)).reportStatuses("delivery-1")).toEqual(DELIVERED);
     expect(calls).toEqual([status("test", "success", "Passed in 3s", "t")]);
+    expect(s.statuses.get("t")).toEqual({ state: "success", description: "Passed in 3s" });
+    expect(scope.isDone()).toBe(true);
+  });
 
-    // Forgotten after the quiet spell: a much later change is reported afresh.
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    reporter.runChanged(s.get("t"));
-    await reporter.flush();
-    expect(calls).toHaveLength(2);
+  it("renders each status just before it is sent: a write that waited never sends a stale state", async () => {
+    const s = store([
+      run({ id: "t", pipeline: "test" }),
+      run({ id: "d", pipeline: "deploy", needs: ["test"] }),
+    ]);
+    const { logger } = recordingLogger();
+    const calls: object[] = [];
+    let first = true;
+    const scope = nock(API)
+      .post(STATUSES)
+      .times(3)
+      .reply(201, async (request: Request) => {
+        calls.push((await request.json()) as object);
+        if (first) {
+          // While the first write waited (GitHub's write limit), test passed and deploy started.
+          first = false;
+          s.set({ ...s.get("t"), state: "passed", startedAt: at(0), finishedAt: at(4) });
+          s.set({ ...s.get("d"), state: "running", steps: [step(0, "Deploy", { state: "running" })] });
+        }
+        return {};
+      });
+    expect(await createGitHubReporter(deps(s, logger)).reportStatuses("delivery-1")).toEqual(DELIVERED);
+    expect(calls).toEqual([
+      status("test", "pending", "Queued", "t"),
+      status("test", "success", "Passed in 4s", "t"),
+      status("deploy", "pending", "Running: Deploy (1/1)", "d"),
+    ]);
     expect(scope.isDone()).toBe(true);
   });
 
@@ -198,30 +258,65 @@ describe("GitHub reporter: statuses", () => {
     const scope = nock(API).post(STATUSES).reply(500, { message: "boom" });
     statusRecorder(scope, 1, calls);
 
-    reporter.runChanged(s.get("t"));
-    await reporter.flush();
+    expect(await reporter.reportStatuses("delivery-1")).toEqual(DELIVERED);
 
     expect(calls).toEqual([status("test", "failure", "Failed: Unit tests exited with 1", "t")]);
     expect(scope.isDone()).toBe(true);
   });
 
-  it("reports again later by itself when GitHub keeps failing, until delivered", async () => {
-    const s = store([run({ id: "t", state: "passed", startedAt: at(0), finishedAt: at(5) })]);
+  it("asks the outbox to try again on a 502, sends nothing twice, and stops at the first failure", async () => {
+    const s = store([
+      run({ id: "t", pipeline: "test", state: "passed", startedAt: at(0), finishedAt: at(5) }),
+      run({ id: "d", pipeline: "deploy", needs: ["test"] }),
+    ]);
     const { entries, logger } = recordingLogger();
     const reporter = createGitHubReporter(deps(s, logger));
     const calls: object[] = [];
-    const scope = nock(API).post(STATUSES).times(2).reply(502, { message: "bad gateway" });
+    const scope = nock(API);
+    statusRecorder(scope, 1, calls);
+    scope.post(STATUSES).reply(502, { message: "bad gateway" });
     statusRecorder(scope, 1, calls);
 
-    reporter.runChanged(s.get("t"));
-    await reporter.flush();
+    expect(await reporter.reportStatuses("delivery-1")).toEqual({
+      ok: false,
+      retryable: true,
+      error: expect.stringContaining("bad gateway"),
+    });
+    expect(await reporter.reportStatuses("delivery-1")).toEqual(DELIVERED);
 
-    expect(calls).toEqual([status("test", "success", "Passed in 5s", "t")]);
-    expect(scope.isDone()).toBe(true);
-    expect(entries.filter((e) => e.msg === "will report this delivery again").map((e) => e.obj)).toEqual([
-      { deliveryId: "delivery-1", attempt: 1, delayMs: 5 },
-      { deliveryId: "delivery-1", attempt: 2, delayMs: 10 },
+    expect(calls).toEqual([
+      status("test", "success", "Passed in 5s", "t"),
+      status("deploy", "pending", "Queued", "d"),
     ]);
+    expect(scope.isDone()).toBe(true);
+    expect(entries.filter((e) => e.level === "warn").map((e) => e.obj)).toEqual([
+      expect.objectContaining({ deliveryId: "delivery-1", runId: "d", method: "POST", status: 502 }),
+    ]);
+  });
+
+  it.each([
+    ["429 with Retry-After", 429, { "retry-after": "7" }, 7000],
+    ["403 with Retry-After (secondary rate limit)", 403, { "retry-after": "30" }, 30_000],
+    [
+      "403 with the limit used up",
+      403,
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "RESET" },
+      90_000,
+    ],
+  ])("a rate limit (%s) waits as long as GitHub asks", async (_name, code, headers, waitMs) => {
+    const s = store([run({ id: "t" })]);
+    const { logger } = recordingLogger();
+    const now = Date.now();
+    const reset = String(Math.ceil((now + 90_000) / 1000));
+    const fixed = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v === "RESET" ? reset : v]));
+    const scope = nock(API).post(STATUSES).reply(code, { message: "API rate limit exceeded" }, fixed);
+    const answer = await createGitHubReporter(deps(s, logger)).reportStatuses("delivery-1");
+    expect(answer).toMatchObject({ ok: false, retryable: true });
+    const asked = (answer as { retryAfterMs?: number }).retryAfterMs ?? 0;
+    expect(asked).toBeGreaterThan(waitMs - 2000);
+    expect(asked).toBeLessThanOrEqual(waitMs + 1000); // x-ratelimit-reset is in whole seconds
+    expect(s.statuses.size).toBe(0);
+    expect(scope.isDone()).toBe(true);
   });
 
   it("logs a 422 with method, URL and status, does not throw and does not retry", async () => {
@@ -230,8 +325,11 @@ describe("GitHub reporter: statuses", () => {
     const reporter = createGitHubReporter(deps(s, logger));
     const scope = nock(API).post(STATUSES).reply(422, { message: "Validation Failed" });
 
-    expect(() => reporter.runChanged(s.get("t"))).not.toThrow();
-    await reporter.flush();
+    expect(await reporter.reportStatuses("delivery-1")).toEqual({
+      ok: false,
+      retryable: false,
+      error: expect.stringContaining("Validation Failed"),
+    });
 
     expect(scope.isDone()).toBe(true);
     const errors = entries.filter((e) => e.level === "error");
@@ -242,17 +340,51 @@ describe("GitHub reporter: statuses", () => {
     });
     expect(JSON.stringify(errors)).not.toContain("test-token");
   });
+
+  it("a 403 that is no rate limit (no permission) is not retried", async () => {
+    const s = store([run({ id: "t" })]);
+    const { logger } = recordingLogger();
+    const scope = nock(API).post(STATUSES).reply(403, { message: "Resource not accessible by integration" });
+    expect(await createGitHubReporter(deps(s, logger)).reportStatuses("delivery-1")).toMatchObject({
+      ok: false,
+      retryable: false,
+    });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("outbox messages: a status message reports its delivery; a malformed payload is refused", async () => {
+    const s = store([run({ id: "t", state: "passed", startedAt: at(0), finishedAt: at(5) })]);
+    const { logger } = recordingLogger();
+    const reporter = createGitHubReporter(deps(s, logger));
+    const calls: object[] = [];
+    const scope = statusRecorder(nock(API), 1, calls);
+    expect(await reporter.handlers[STATUS_TOPIC]({ payload: { deliveryId: "delivery-1" } })).toEqual(
+      DELIVERED,
+    );
+    expect(await reporter.handlers[STATUS_TOPIC]({ payload: { deliveryId: 7 } })).toMatchObject({
+      ok: false,
+      retryable: false,
+    });
+    expect(
+      await reporter.handlers[COMMENT_TOPIC]({ payload: { repo: "acme/app", prNumber: -1 } }),
+    ).toMatchObject({ ok: false, retryable: false });
+    // A delivery pruned meanwhile has nothing left to report.
+    expect(await reporter.handlers[STATUS_TOPIC]({ payload: { deliveryId: "gone" } })).toEqual(DELIVERED);
+    expect(calls).toHaveLength(1);
+    expect(scope.isDone()).toBe(true);
+  });
 });
 
 describe("GitHub reporter: PR comment", () => {
   const event = prEvent();
+  const pr = { repo: "acme/app", prNumber: 7 };
   const commentsPath = "/repos/acme/app/issues/7/comments";
-  const expectedBody = (row: string) =>
+  const expectedBody = (row: string, sha = SHA) =>
     [
       COMMENT_MARKER,
       "### deploy-bot",
       "",
-      `Commit [\`1a2b3c4\`](https://github.com/acme/app/commit/${SHA}) · \`feature\` → \`main\``,
+      `Commit [\`${sha.slice(0, 7)}\`](https://github.com/acme/app/commit/${sha}) · \`feature\` → \`main\``,
       "",
       "| Pipeline | Status | Duration | Run |",
       "| --- | --- | --- | --- |",
@@ -260,15 +392,11 @@ describe("GitHub reporter: PR comment", () => {
       "",
     ].join("\n");
 
-  it("creates the comment once, then edits it in place", async () => {
+  it("creates the comment once, then edits it in place, also after a restart", async () => {
     const s = store([run({ id: "t", event })]);
     const { entries, logger } = recordingLogger();
-    const reporter = createGitHubReporter(deps(s, logger));
     const bodies: unknown[] = [];
     const scope = nock(API)
-      .post(STATUSES)
-      .times(2)
-      .reply(201, {})
       .get(commentsPath)
       .query({ per_page: "100" })
       .reply(200, [])
@@ -277,10 +405,12 @@ describe("GitHub reporter: PR comment", () => {
       .patch("/repos/acme/app/issues/comments/555", (b) => bodies.push(["PATCH", b.body]) > 0)
       .reply(200, { id: 555 });
 
-    reporter.runChanged(s.get("t"));
-    await reporter.flush();
-    reporter.runChanged(s.set({ ...s.get("t"), state: "passed", startedAt: at(0), finishedAt: at(72) }));
-    await reporter.flush();
+    expect(await createGitHubReporter(deps(s, logger)).reportComment(pr)).toEqual(DELIVERED);
+    // Unchanged: nothing sent.
+    expect(await createGitHubReporter(deps(s, logger)).reportComment(pr)).toEqual(DELIVERED);
+    s.set({ ...s.get("t"), state: "passed", startedAt: at(0), finishedAt: at(72) });
+    // A fresh reporter (a restart) edits the comment it created: the id is in the store, no lookup.
+    expect(await createGitHubReporter(deps(s, logger)).reportComment(pr)).toEqual(DELIVERED);
 
     expect(bodies).toEqual([
       ["POST", expectedBody("| test | ⏳ Queued | — | [details](https://bot.example.com/runs/t) |")],
@@ -301,8 +431,6 @@ describe("GitHub reporter: PR comment", () => {
     );
     let patched: unknown;
     const scope = nock(API)
-      .post(STATUSES)
-      .reply(201, {})
       .get(commentsPath)
       .query({ per_page: "100" })
       .reply(200, [{ id: 1, body: `${COMMENT_MARKER} quoted by a human`, user: { type: "User" } }], {
@@ -317,14 +445,13 @@ describe("GitHub reporter: PR comment", () => {
       })
       .reply(200, { id: 99 });
 
-    reporter.runChanged(s.get("t"));
-    await reporter.flush();
+    expect(await reporter.reportComment(pr)).toEqual(DELIVERED);
 
     expect(patched).toBe(expectedBody("| test | ❌ Failed: Unit tests exited with 1 | — | — |"));
     expect(scope.isDone()).toBe(true);
   });
 
-  it("never creates two comments when two deliveries of the same PR race", async () => {
+  it("never creates two comments when two reports of the same PR race; it shows the newest head", async () => {
     const newer = prEvent({ deliveryId: "delivery-2", sha: "f".repeat(40), action: "synchronize" });
     const s = store([
       run({ id: "a", event, deliveryId: "delivery-1", createdAt: at(0) }),
@@ -334,27 +461,38 @@ describe("GitHub reporter: PR comment", () => {
     const reporter = createGitHubReporter(deps(s, logger));
     const writes: [string, string][] = [];
     const scope = nock(API)
-      .post(STATUSES)
-      .reply(201, {})
-      .post(`/repos/acme/app/statuses/${"f".repeat(40)}`)
-      .reply(201, {})
       .get(commentsPath)
       .query({ per_page: "100" })
       .reply(200, [])
       .post(commentsPath, (b) => writes.push(["POST", b.body]) > 0)
       .reply(201, { id: 777 });
-    // Whether the older delivery's comment comes first (then edited) or is skipped depends on network timing.
-    nock(API)
-      .patch("/repos/acme/app/issues/comments/777", (b) => writes.push(["PATCH", b.body]) > 0)
-      .optionally()
-      .reply(200, { id: 777 });
 
-    reporter.runChanged(s.get("a"));
-    reporter.runChanged(s.get("b"));
-    await reporter.flush();
+    const answers = await Promise.all([reporter.reportComment(pr), reporter.reportComment(pr)]);
 
-    expect(writes.filter(([method]) => method === "POST")).toHaveLength(1);
-    expect(writes.at(-1)?.[1]).toContain("Commit [`fffffff`]");
+    expect(answers).toEqual([DELIVERED, DELIVERED]);
+    expect(writes).toEqual([
+      [
+        "POST",
+        expectedBody("| test | ⏳ Queued | — | [details](https://bot.example.com/runs/b) |", "f".repeat(40)),
+      ],
+    ]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("a comment deleted by someone is created again", async () => {
+    const s = store([run({ id: "t", event })]);
+    const { logger } = recordingLogger();
+    await s.sent.recordCommentSent(pr, { commentId: 31, bodySha256: "stale" });
+    const scope = nock(API)
+      .patch("/repos/acme/app/issues/comments/31")
+      .reply(404, { message: "Not Found" })
+      .get(commentsPath)
+      .query({ per_page: "100" })
+      .reply(200, [])
+      .post(commentsPath)
+      .reply(201, { id: 32 });
+    expect(await createGitHubReporter(deps(s, logger)).reportComment(pr)).toEqual(DELIVERED);
+    expect(await s.sent.commentSent(pr)).toMatchObject({ commentId: 32 });
     expect(scope.isDone()).toBe(true);
   });
 });
