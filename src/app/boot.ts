@@ -8,6 +8,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { formatConfigError, loadConfig } from "../config/load-config.ts";
 import { serverHiddenPaths, setUpStepSandbox } from "../exec/sandbox.ts";
+import { resolveNotificationTargets } from "../notify/notification-targets.ts";
 import { compileEmbeddedDatabaseLean } from "../store/open-database.ts";
 import { readServerEnv } from "./read-server-env.ts";
 import { startApp } from "./start-app.ts";
@@ -43,6 +44,14 @@ export async function boot(role: "server" | "worker"): Promise<number> {
   if (!loaded.ok) {
     for (const error of loaded.errors) console.error(formatConfigError(error));
     console.error(`deploy-bot: ${env.configFile} is not valid, refusing to start`);
+    return 1;
+  }
+
+  // A notification naming a variable that is not set would never arrive: refuse to start instead.
+  const notificationTargets = resolveNotificationTargets(loaded.config, process.env);
+  if (!notificationTargets.ok) {
+    for (const error of notificationTargets.errors) console.error(`deploy-bot: ${error}`);
+    console.error("deploy-bot: refusing to start (see README, 'Notifications')");
     return 1;
   }
 

@@ -16,6 +16,8 @@ import type { ApprovalOctokit } from "../flow/approve-fork.ts";
 import { COMMAND_FEEDBACK_TOPIC, commandFeedbackHandler } from "../flow/command-feedback.ts";
 import { executeRun } from "../flow/execute-run.ts";
 import { routeDelivery } from "../flow/route-delivery.ts";
+import { createAppNotifications } from "../notify/app-notifications.ts";
+import { NOTIFICATION_TOPIC } from "../notify/notifier.ts";
 import { countGitHubRequests } from "../observe/count-github-requests.ts";
 import { createMetrics, type Metrics } from "../observe/metrics.ts";
 import { createObserveRoutes, firstOf } from "../observe/observe-routes.ts";
@@ -89,7 +91,15 @@ export async function startApp(options: AppOptions): Promise<App> {
   );
   // What must follow a change of runs (reports, Deployments, notifications) is recorded in the change's own
   // transaction, as outbox messages (`src/outbox/`), and delivered by the drainer below for as long as it takes.
-  const onChange = allOf(enqueueReports(enqueueOutbox));
+  const notifier = createAppNotifications({
+    config,
+    processEnv: options.processEnv,
+    publicUrl: env.publicUrl,
+    githubApiUrl: env.githubApiUrl,
+    logger: logger.child({ name: "notify" }),
+    metrics: { notification: (channel, outcome) => metrics.notification(channel, outcome) },
+  });
+  const onChange = allOf(enqueueReports(enqueueOutbox), notifier?.onChange);
   const store = await openRunStore(db, { logger: logger.child({ name: "store" }), onChange });
   const metrics = createMetrics({ queuedRuns: () => countQueuedRuns(db) });
   let stopping: Promise<void> | undefined;
@@ -150,6 +160,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         env.publicUrl ? `${env.publicUrl.replace(/\/+$/, "")}/runs/${encodeURIComponent(id)}` : undefined,
     }),
   };
+  if (notifier) outboxHandlers[NOTIFICATION_TOPIC] = notifier.deliver;
   const outbox: OutboxDrainer = await startOutboxDrainer(db, {
     handlers: outboxHandlers,
     exclusive: db.kind === "pglite",

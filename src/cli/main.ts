@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   plan: lazy("./plan.ts", "planCommand"),
   run: lazy("./run.ts", "runCommand"),
   worker: lazy("./worker.ts", "workerCommand"),
+  notify: lazy("./notify.ts", "notifyCommand"),
 };
 
 /** Dispatches to a subcommand; returns the process exit code. */

@@ -16,13 +16,17 @@ Commands:
   run <pipeline> [--dir DIR] [--config file]
                                Run one pipeline against a local checkout, without GitHub.
   worker                       Run the queue worker.
+  notify test <name> [--config file]
+                               Send a sample notification through the channel the named notification
+                               is configured with (its variables read from this environment) and
+                               print the receiver's answer; exit 1 if it was not accepted.
 
 The config file defaults to $DEPLOY_CONFIG, else ./deploy.config.yaml.
 
 Exit codes:
   0  success: the config is valid / a plan was printed (also when nothing would run) / the pipeline passed
   1  failure: an invalid config, an unreadable payload, a plan that needs changed files it cannot get,
-     or a pipeline that did not pass
+     or a pipeline that did not pass, or a sample notification that was not accepted
   2  usage error: unknown command or option, missing argument
 `;
 

@@ -255,6 +255,12 @@ const KNOWN_KEYS = [
   "paths-ignore",
   "types",
   "drafts",
+  "notifications",
+  "slack",
+  "webhook",
+  "url",
+  "secret",
+  "environments",
 ];
 
 function editDistance(a: string, b: string): number {

@@ -170,6 +170,41 @@ const Settings = z
   })
   .prefault({});
 
+/** Run outcomes a notification can be sent for (`notifications[].on`). */
+export const NOTIFICATION_OUTCOMES = ["started", "succeeded", "failed", "error"] as const;
+
+const Notification = z
+  .strictObject({
+    name: Name.describe("Names the notification in logs, metrics and `deploy-bot notify test <name>`."),
+    slack: EnvName.optional().describe(
+      "The NAME of a server environment variable holding a Slack incoming-webhook URL.",
+    ),
+    webhook: z
+      .strictObject({
+        url: z
+          .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+          .describe("Where the signed JSON envelope is POSTed."),
+        secret: EnvName.describe(
+          "The NAME of a server environment variable holding a Standard Webhooks `whsec_...` secret.",
+        ),
+      })
+      .optional()
+      .describe("A POST signed per Standard Webhooks."),
+    on: z
+      .array(z.enum(NOTIFICATION_OUTCOMES))
+      .min(1)
+      .default(["failed", "error"])
+      .describe("Run outcomes that send this notification."),
+    pipelines: Globs.optional().describe("Globs on the pipeline name."),
+    environments: Globs.optional().describe("Globs on the environment (runs without one never match)."),
+    repos: Globs.optional().describe("Globs on owner/name."),
+    branches: Globs.optional().describe("Globs on the branch (a pull request's head branch)."),
+  })
+  .refine((n) => (n.slack === undefined) !== (n.webhook === undefined), {
+    message: "give exactly one of slack or webhook",
+  })
+  .describe("Where to tell which run outcomes.");
+
 export const ConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -177,6 +212,7 @@ export const ConfigSchema = z
     settings: Settings,
     pipelines: z.record(Name, Pipeline),
     rules: z.array(Rule).default([]),
+    notifications: z.array(Notification).default([]),
   })
   // Runs even when other parts of the file are invalid (`when`), so one pass reports every problem; it
   // therefore reads the value defensively.
@@ -237,6 +273,18 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
       }
     }
   });
+  const notificationNames = new Set<string>();
+  listOf(config.notifications).forEach((notification, n) => {
+    if (!isRecord(notification) || typeof notification.name !== "string") return;
+    if (notificationNames.has(notification.name)) {
+      addIssue({
+        code: "custom",
+        path: ["notifications", n, "name"],
+        message: `duplicate notification name "${notification.name}"`,
+      });
+    }
+    notificationNames.add(notification.name);
+  });
   for (const [name, pipeline] of Object.entries(pipelines ?? {})) {
     if (!isRecord(pipeline)) continue;
     for (const key of ["manual", "deployers"] as const) {
@@ -268,3 +316,5 @@ export type RuleConfig = Config["rules"][number];
 export type PushFilterConfig = NonNullable<RuleConfig["on"]["push"]>;
 export type PullRequestFilterConfig = NonNullable<RuleConfig["on"]["pull_request"]>;
 export type ForksPolicy = RuleConfig["forks"];
+export type NotificationConfig = Config["notifications"][number];
+export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];

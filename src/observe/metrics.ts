@@ -32,7 +32,12 @@ export interface StoredState {
   queuedRuns(): Promise<number>;
 }
 
-export interface Metrics extends DeliveryMetrics, RunMetrics, GitHubRequestMetrics {
+export interface NotificationMetrics {
+  /** One attempt to send a notification: `sent`, `retry` (will be tried again) or `failed` (never). */
+  notification(channel: "slack" | "webhook", outcome: "sent" | "retry" | "failed"): void;
+}
+
+export interface Metrics extends DeliveryMetrics, RunMetrics, GitHubRequestMetrics, NotificationMetrics {
   readonly registry: Registry;
 }
 
@@ -92,10 +97,9 @@ export function createMetrics(state: StoredState, options: { defaults?: boolean 
     labelNames: ["status"] as const,
     registers: [registry],
   });
-  // Registered so dashboards and alerts can name it; nothing sends notifications yet.
-  new Counter({
+  const notifications = new Counter({
     name: "deploybot_notifications_total",
-    help: "Notifications sent by channel and outcome.",
+    help: "Attempts to send a notification, by channel (slack, webhook) and outcome (sent, retry, failed).",
     labelNames: ["channel", "outcome"] as const,
     registers: [registry],
   });
@@ -120,5 +124,6 @@ export function createMetrics(state: StoredState, options: { defaults?: boolean 
         );
     },
     githubRequest: (status) => github.inc({ status: String(status) }),
+    notification: (channel, outcome) => notifications.inc({ channel, outcome }),
   };
 }

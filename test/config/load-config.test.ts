@@ -39,6 +39,7 @@ describe("parseConfig", () => {
           test: { secrets: [], env: {}, steps: [{ name: "Unit tests", run: "npm test", env: {} }] },
         },
         rules: [{ name: "all pushes", on: { push: {} }, run: ["test"], forks: "approve" }],
+        notifications: [],
       },
     });
   });

@@ -76,6 +76,33 @@ describe("npm start refuses to start", () => {
     expect(existsSync(env.DATA_DIR)).toBe(false);
   });
 
+  it("with a notification naming a variable that is not set: exit 1, one line naming it", async () => {
+    const config = path.join(dir, "notify.config.yaml");
+    await writeFile(
+      config,
+      "version: 1\npipelines:\n  test:\n    steps:\n      - name: t\n        run: 'true'\nnotifications:\n  - name: team-chat\n    slack: SLACK_WEBHOOK_URL\n",
+    );
+    const env = {
+      ...(await baseEnv()),
+      DEPLOY_CONFIG: config,
+      WEBHOOK_SECRET: "a-webhook-secret-0123456789",
+    };
+    const bot = spawnBot({ env });
+    const exit = await Promise.race([
+      bot.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still running:\n${bot.output()}`)), 20_000),
+      ),
+    ]).finally(() => bot.stop(1000));
+    expect(exit.code, bot.output()).toBe(1);
+    const lines = bot.stderr().trim().split("\n");
+    expect(lines).toEqual([
+      "deploy-bot: notifications[0] (team-chat): slack: SLACK_WEBHOOK_URL is not set in the server's environment",
+      "deploy-bot: refusing to start (see README, 'Notifications')",
+    ]);
+    expect(await listening(Number(env.PORT))).toBe(false);
+  });
+
   const old = oldNode();
   it.skipIf(old === undefined)(
     `on an old Node (${old?.version ?? "none found: no Node < 22 in /usr/bin, /usr/local/bin, /bin"}) first on PATH: one line naming the Node needed, exit 1`,

@@ -71,6 +71,8 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** The config; a function gets the scratch dir (for gate files the steps use). */
   readonly configYaml: string | ((scratch: string) => string);
+  /** More of the bot's environment (receivers' URLs, secrets a config names). */
+  readonly env?: Readonly<Record<string, string>>;
   /** GitHub calls the fake fails on purpose (`fake-github.ts`, `faults`). */
   readonly faults?: FakeGitHubOptions["faults"];
 }
@@ -128,6 +130,7 @@ async function startScenario(
     DEPLOY_CONFIG: configFile,
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.PROCESS_LOG_LEVEL ?? "info",
+    ...options.env,
   };
   const launch = async () => {
     const bot = await startBot({ env, port, webhookSecret: WEBHOOK_SECRET });
