@@ -17,6 +17,7 @@ import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { StepSandbox } from "../exec/sandbox.ts";
 import { createWorkspaces } from "../exec/workspace.ts";
 import type { ApprovalOctokit } from "../flow/approve-fork.ts";
+import { COMMAND_FEEDBACK_TOPIC, commandFeedbackHandler } from "../flow/command-feedback.ts";
 import { executeRun } from "../flow/execute-run.ts";
 import { routeDelivery } from "../flow/route-delivery.ts";
 import { createAppNotifications } from "../notify/app-notifications.ts";
@@ -33,8 +34,10 @@ import {
 } from "../outbox/drain-outbox.ts";
 import { enqueueOutbox } from "../outbox/outbox.ts";
 import { startWorker, type Worker } from "../queue/start-worker.ts";
+import { createCommentUpserter } from "../report/comment-upserter.ts";
 import { enqueueReports } from "../report/enqueue-reports.ts";
 import { createGitHubReporter } from "../report/github-reporter.ts";
+import type { OctokitLike } from "../report/octokit-like.ts";
 import { withReliableDefaults } from "../report/octokit-options.ts";
 import { runPageUrl } from "../report/run-url.ts";
 import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
@@ -148,7 +151,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     });
     return data.token;
   };
+  // One comment upserter for the reporter and command feedback: never a second bot comment on an issue or PR.
+  const comments = createCommentUpserter();
   const reporter = createGitHubReporter({
+    comments,
     octokitFor,
     runsForDelivery: (id) => store.runsForDelivery(id),
     logTail: (runId, step, lines) => store.logTail(runId, step, lines),
@@ -167,6 +173,14 @@ export async function startApp(options: AppOptions): Promise<App> {
       pipeline: (name) => config.pipelines[name],
       runUrl: (runId) => runPageUrl(env.publicUrl, runId),
       logger: logger.child({ name: "deployments" }),
+    }),
+    [COMMAND_FEEDBACK_TOPIC]: commandFeedbackHandler({
+      octokitFor: async (id) => (await octokitFor(id)) as unknown as OctokitLike,
+      runsForDelivery: (id) => store.runsForDelivery(id),
+      latestRunsOn: (repo, number) => store.latestRunsOn(repo, number),
+      comments,
+      runUrl: (id) =>
+        env.publicUrl ? `${env.publicUrl.replace(/\/+$/, "")}/runs/${encodeURIComponent(id)}` : undefined,
     }),
   };
   if (notifier) outboxHandlers[NOTIFICATION_TOPIC] = notifier.deliver;
@@ -299,6 +313,11 @@ export async function startApp(options: AppOptions): Promise<App> {
         approveRuns: (repo, pr, sha) => store.approveRuns(repo, pr, sha),
         approvalOctokitFor: async (id) => (await octokitFor(id)) as unknown as ApprovalOctokit,
         filesOctokitFor: octokitFor,
+        commands: {
+          octokitFor: async (id) => (await octokitFor(id)) as unknown as OctokitLike,
+          store,
+          onRecorded: () => outbox.wake(),
+        },
         logger,
         metrics: { delivery: count },
       },

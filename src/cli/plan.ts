@@ -241,6 +241,7 @@ function humanOutput({ name, event, ignored, plan }: Outcome): void {
       const details = [
         run.needs.length > 0 ? `needs ${run.needs.join(", ")}` : "",
         run.environment ? `environment ${run.environment}` : "",
+        run.manual ? `manual: waits for /deploy-bot deploy ${run.environment ?? "<environment>"}` : "",
         event?.fork ? `forks: ${run.forks}` : "",
       ].filter(Boolean);
       lines.push(`  ${i + 1}. ${run.pipeline}${details.length > 0 ? ` (${details.join("; ")})` : ""}`);

@@ -51,6 +51,11 @@ const Step = z
   })
   .describe("One command of a pipeline.");
 
+/** A GitHub login: letters, digits and single inner hyphens, at most 39 characters. */
+const Login = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/, {
+  error: (issue) => `${JSON.stringify(issue.input)} is not a GitHub login`,
+});
+
 const Pipeline = z
   .strictObject({
     environment: Name.optional().describe(
@@ -61,6 +66,19 @@ const Pipeline = z
       .optional()
       .describe(
         'production_environment of its GitHub Deployments; default: true when the environment is named "production".',
+      ),
+    manual: z
+      .boolean()
+      .optional()
+      .describe(
+        "Default false. In a rule's chain, wait after the pipelines before it pass until a writer comments `/deploy-bot deploy <environment>`.",
+      ),
+    deployers: z
+      .array(Login)
+      .min(1, { message: "give at least one login, or leave deployers out (anyone with write access)" })
+      .optional()
+      .describe(
+        "Only these logins may deploy, retry or roll back this pipeline by command (default: anyone with write access).",
       ),
     secrets: z
       .array(EnvName)
@@ -313,6 +331,14 @@ function crossCheck(config: unknown, addIssue: AddIssue): void {
         path: ["pipelines", name, "production"],
         message: "production needs an environment (it marks that environment's Deployments)",
       });
+    }
+    for (const key of ["manual", "deployers"] as const) {
+      if (pipeline[key] !== undefined && pipeline[key] !== false && pipeline.environment === undefined)
+        addIssue({
+          code: "custom",
+          path: ["pipelines", name, key],
+          message: `${key} needs an environment: commands deploy environments (add environment: <name>)`,
+        });
     }
     const stepNames = new Set<string>();
     listOf(pipeline.steps).forEach((step, s) => {

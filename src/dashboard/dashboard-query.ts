@@ -14,6 +14,7 @@ export interface DashboardQuery {
 
 const STATE_SET: Record<RunState, true> = {
   awaiting_approval: true,
+  waiting: true,
   queued: true,
   running: true,
   passed: true,

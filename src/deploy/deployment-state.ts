@@ -3,7 +3,7 @@
  *
  * | run state                                                   | deployment status |
  * |-------------------------------------------------------------|-------------------|
- * | `awaiting_approval`                                         | — (no Deployment until it is queued) |
+ * | `awaiting_approval`, `waiting` (a manual run before its command) | — (no Deployment until it is queued) |
  * | `queued`                                                    | `queued`          |
  * | `running`                                                   | `in_progress`     |
  * | `passed`                                                    | `success`         |
@@ -24,6 +24,7 @@ export type DeploymentState = "queued" | "in_progress" | "success" | "failure" |
 export function deploymentStateOf(run: Pick<RunRecord, "state">): DeploymentState | null {
   switch (run.state) {
     case "awaiting_approval":
+    case "waiting":
       return null;
     case "queued":
       return "queued";

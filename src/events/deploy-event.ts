@@ -30,6 +30,19 @@ interface DeployEventBase {
   readonly changedFiles: ChangedFiles;
   /** Login of whoever caused the event. */
   readonly sender: string;
+  /** Set when a `/deploy-bot` comment started the runs: where it was written and what it asked. */
+  readonly command?: CommandOrigin;
+}
+
+/** The comment command behind runs it started (recorded with them; shown in the one bot comment). */
+export interface CommandOrigin {
+  /** The command line as written. */
+  readonly text: string;
+  readonly by: string;
+  /** The issue or pull request the command was written on; the bot's one comment there reports the runs. */
+  readonly issueNumber: number;
+  /** For a rollback: the SHA being replaced. */
+  readonly rollbackOf?: string;
 }
 
 export interface PushEvent extends DeployEventBase {

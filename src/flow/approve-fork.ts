@@ -6,6 +6,7 @@
  */
 import { APPROVAL_COMMAND, APPROVAL_LABEL } from "../events/approval.ts";
 import { int, MalformedPayload, obj, optionalObj, sha, str } from "../events/normalise-fields.ts";
+import { canWrite } from "../runs/command-decisions.ts";
 import type { RunRecord } from "../runs/run.ts";
 
 export interface ApprovalRequest {
@@ -77,7 +78,7 @@ export interface ApprovalOctokit {
   rest: {
     repos: {
       getCollaboratorPermissionLevel(params: { owner: string; repo: string; username: string }): Promise<{
-        data: { permission: string };
+        data: { permission: string; role_name?: string };
       }>;
     };
     pulls: {
@@ -100,7 +101,7 @@ export interface ApprovalOctokit {
         owner: string;
         repo: string;
         comment_id: number;
-        content: "+1" | "-1" | "confused";
+        content: "eyes" | "rocket" | "confused";
       }): Promise<unknown>;
     };
   };
@@ -121,6 +122,12 @@ export type ApprovalResult =
 export async function approveFork(deps: ApproveDeps, request: ApprovalRequest): Promise<ApprovalResult> {
   const octokit = await deps.octokitFor(request.installationId);
   const { owner, repo, prNumber } = request;
+  // A command comment is acknowledged at once, as every /deploy-bot command is.
+  if (request.commentId !== undefined) {
+    await octokit.rest.reactions
+      .createForIssueComment({ owner, repo, comment_id: request.commentId, content: "eyes" })
+      .catch(() => {});
+  }
 
   // 1. The approver must have write access, as GitHub says now (the payload's author_association is not enough).
   const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
@@ -128,10 +135,10 @@ export async function approveFork(deps: ApproveDeps, request: ApprovalRequest): 
     repo,
     username: request.sender,
   });
-  if (data.permission !== "admin" && data.permission !== "write") {
+  if (!canWrite({ permission: data.permission, roleName: data.role_name })) {
     if (request.commentId !== undefined) {
       await octokit.rest.reactions
-        .createForIssueComment({ owner, repo, comment_id: request.commentId, content: "-1" })
+        .createForIssueComment({ owner, repo, comment_id: request.commentId, content: "confused" })
         .catch(() => {});
     }
     return { outcome: "refused", reason: `${request.sender} has ${data.permission} access, not write` };
@@ -152,7 +159,7 @@ export async function approveFork(deps: ApproveDeps, request: ApprovalRequest): 
       .catch(() => {});
   } else if (request.commentId !== undefined) {
     await octokit.rest.reactions
-      .createForIssueComment({ owner, repo, comment_id: request.commentId, content: "+1" })
+      .createForIssueComment({ owner, repo, comment_id: request.commentId, content: "rocket" })
       .catch(() => {});
   }
   return { outcome: "approved", sha, runs };

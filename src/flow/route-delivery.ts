@@ -5,12 +5,15 @@
 
 import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { ChangedFiles, PullRequestEvent } from "../events/deploy-event.ts";
+import { isIgnored } from "../events/deploy-event.ts";
+import { normaliseComment } from "../events/normalise-comment.ts";
 import { PIPELINE_EVENTS } from "../events/webhook-events.ts";
 import { listPullRequestFiles, type PullRequestFilesClient } from "../github/list-pull-request-files.ts";
 import type { DeliveryMetrics } from "../observe/metrics.ts";
 import type { Logger } from "../store/logger.ts";
 import { type AcceptDeps, type AcceptResult, acceptDelivery } from "./accept-delivery.ts";
 import { type ApproveDeps, approveFork, parseApprovalRequest } from "./approve-fork.ts";
+import { type CommandDeps, runCommand } from "./run-command.ts";
 
 /** Listing a PR's files happens inside the webhook request; past this, the path filter is not applied. */
 const LIST_FILES_TIMEOUT_MS = 4000;
@@ -23,6 +26,8 @@ export interface RouteDeps extends Omit<AcceptDeps, "listChangedFiles">, Pick<Ap
   readonly metrics: Pick<DeliveryMetrics, "delivery">;
   /** Default 4 s. */
   readonly listFilesTimeoutMs?: number;
+  /** `/deploy-bot` commands in comments; without them, comments other than approvals are ignored. */
+  readonly commands?: Pick<CommandDeps, "octokitFor" | "store" | "onRecorded">;
 }
 
 export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promise<DeliveryResponse> {
@@ -43,6 +48,7 @@ export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promis
       return { status: 202, body: `approved ${result.runs.length} runs\n` };
     }
   }
+  if (delivery.name === "issue_comment" && deps.commands) return routeCommand(deps, deps.commands, delivery);
   if (!PIPELINE_EVENTS.has(delivery.name)) {
     metrics.delivery(delivery.name, "ignored");
     return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
@@ -66,6 +72,44 @@ export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promis
     return { status: 202, body: `accepted: ${result.runs.length} runs queued\n` };
   if (result.outcome === "duplicate") return { status: 200, body: "duplicate delivery: already accepted\n" };
   return { status: 202, body: `ignored: ${result.reason}\n` };
+}
+
+/** A comment: a `/deploy-bot` command is carried out (`run-command.ts`); anything else is ignored, saying why. */
+async function routeCommand(
+  deps: RouteDeps,
+  commands: NonNullable<RouteDeps["commands"]>,
+  delivery: Delivery,
+): Promise<DeliveryResponse> {
+  const { logger, metrics } = deps;
+  const command = normaliseComment(delivery.id, delivery.payload);
+  if (isIgnored(command)) {
+    metrics.delivery(delivery.name, "ignored");
+    return { status: 202, body: `ignored: ${command.reason}\n` };
+  }
+  const result = await runCommand({ ...commands, config: deps.config, report: deps.report, logger }, command);
+  logger.info(
+    {
+      delivery: delivery.id,
+      command: command.text,
+      sender: command.sender,
+      outcome: result.outcome,
+      ...(result.outcome === "refused" ? { reason: result.reason } : {}),
+      ...(result.outcome === "accepted"
+        ? { runs: result.runs.map((run) => `${run.pipeline}:${run.id}`) }
+        : {}),
+    },
+    `command ${result.outcome}`,
+  );
+  if (result.outcome === "duplicate") {
+    metrics.delivery(delivery.name, "duplicate");
+    return { status: 200, body: "duplicate delivery: already handled\n" };
+  }
+  if (result.outcome === "refused") {
+    metrics.delivery(delivery.name, "ignored");
+    return { status: 202, body: `command refused: ${result.reason}\n` };
+  }
+  metrics.delivery(delivery.name, "accepted");
+  return { status: 202, body: `command accepted: ${result.summary}\n` };
 }
 
 /**

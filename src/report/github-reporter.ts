@@ -12,11 +12,11 @@
  * Reports of one key are serialised in this process, so two drainer workers never interleave them.
  */
 import { createHash } from "node:crypto";
-import type { PullRequestEvent } from "../events/deploy-event.ts";
+import type { DeployEvent } from "../events/deploy-event.ts";
 import type { Delivered } from "../outbox/drain-outbox.ts";
 import type { RunRecord } from "../runs/run.ts";
 import type { PullRequestKey, SentReports } from "../store/sent-reports.ts";
-import { createCommentUpserter } from "./comment-upserter.ts";
+import { type CommentUpserter, createCommentUpserter } from "./comment-upserter.ts";
 import { describeGitHubFailure } from "./github-errors.ts";
 import type { OctokitLike } from "./octokit-like.ts";
 import { failingStep, renderComment, TAIL_LINES } from "./render-comment.ts";
@@ -53,6 +53,8 @@ export interface ReporterDeps {
   /** `PUBLIC_URL`; when set, statuses and the comment link to `<publicUrl>/runs/<id>`. */
   publicUrl?: string | undefined;
   logger: ReporterLogger;
+  /** The process's one comment upserter, shared with command feedback (default: a new one). */
+  comments?: CommentUpserter;
   /** Fork approval wording shown in the comment. */
   approval?: { command: string; label: string };
   now?: () => Date;
@@ -78,7 +80,7 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
     publicUrl ? `${publicUrl}/runs/${encodeURIComponent(runId)}` : undefined;
   const log = deps.logger;
   const now = deps.now ?? (() => new Date());
-  const comments = createCommentUpserter();
+  const comments = deps.comments ?? createCommentUpserter();
   const chains = new Map<string, Promise<unknown>>();
 
   /** Runs `fn` after every earlier report of `key` in this process has settled. */
@@ -175,8 +177,10 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
       return storeFailed(error, { pr: commentKey(pr.repo, pr.prNumber) });
     }
     const event = runs[0]?.event;
-    if (event?.kind !== "pull_request") return DELIVERED;
-    const fields = { deliveryId: event.deliveryId, pr: event.prNumber };
+    // A pull request's runs, or runs a `/deploy-bot` command started there or on an issue.
+    if (event === undefined || (event.kind !== "pull_request" && event.command === undefined))
+      return DELIVERED;
+    const fields = { deliveryId: event.deliveryId, pr: pr.prNumber };
     const body = renderComment({
       event,
       runs,
@@ -194,7 +198,7 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
     let written: { outcome: string; id: number };
     try {
       const octokit = await deps.octokitFor(event.installationId);
-      written = await comments.upsert(octokit, prRef(event), body, last?.commentId);
+      written = await comments.upsert(octokit, prRef(event, pr.prNumber), body, last?.commentId);
     } catch (error) {
       return gitHubFailed(error, fields);
     }
@@ -265,6 +269,6 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
   };
 }
 
-function prRef(event: PullRequestEvent) {
-  return { owner: event.repo.owner, repo: event.repo.name, number: event.prNumber };
+function prRef(event: DeployEvent, number: number) {
+  return { owner: event.repo.owner, repo: event.repo.name, number };
 }

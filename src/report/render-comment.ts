@@ -5,7 +5,7 @@
  */
 import { formatDuration } from "../config/duration.ts";
 import { APPROVAL_COMMAND, APPROVAL_LABEL } from "../events/approval.ts";
-import type { PullRequestEvent } from "../events/deploy-event.ts";
+import type { DeployEvent } from "../events/deploy-event.ts";
 import type { RunRecord, RunState, StepRecord } from "../runs/run.ts";
 import { linkableEnvironmentUrl } from "./environment-link.ts";
 import { escapeHtml } from "./escape-html.ts";
@@ -24,7 +24,8 @@ export const TAIL_LINES = 30;
 export const DEFAULT_APPROVAL = { command: APPROVAL_COMMAND, label: APPROVAL_LABEL } as const;
 
 export interface CommentInput {
-  readonly event: PullRequestEvent;
+  /** A pull request's event, or the event of runs a `/deploy-bot` command started (`event.command`). */
+  readonly event: DeployEvent;
   /** The runs of the delivery being reported, in table order. */
   readonly runs: readonly RunRecord[];
   /** Masked log tail of the failing step, by run id (only failed/timed-out runs are looked up). */
@@ -33,10 +34,13 @@ export interface CommentInput {
   readonly runUrl: (runId: string) => string | undefined;
   readonly now: Date;
   readonly approval?: { readonly command: string; readonly label: string };
+  /** What the latest command did or why it was refused (Markdown, already safe), shown under the table. */
+  readonly note?: string;
 }
 
 const EMOJI: Readonly<Record<RunState, string>> = {
   awaiting_approval: "🔒",
+  waiting: "✋",
   queued: "⏳",
   running: "🔄",
   passed: "✅",
@@ -60,9 +64,18 @@ const TAIL_STEPS = [TAIL_LINES, 10, 3] as const;
  * first (30 → 10 → 3 lines), then are dropped with a note; with absurdly many pipelines the table is cut too.
  */
 export function renderComment(input: CommentInput): string {
-  const head = [COMMENT_MARKER, "### deploy-bot", "", headline(input.event), "", ...table(input)].join("\n");
-  const approval = approvalSection(input);
-  const base = approval ? `${head}\n\n${approval}` : head;
+  const origin = commandLine(input.event);
+  const head = [
+    COMMENT_MARKER,
+    "### deploy-bot",
+    "",
+    headline(input.event),
+    ...(origin ? ["", origin] : []),
+    "",
+    ...table(input),
+  ].join("\n");
+  const extra = [approvalSection(input), input.note].filter((part) => part !== undefined);
+  const base = [head, ...extra].join("\n\n");
   const failures = input.runs.filter(
     (r) => (r.state === "failed" || r.state === "timed_out") && hasTail(input, r),
   );
@@ -81,10 +94,33 @@ function hasTail(input: CommentInput, run: RunRecord): boolean {
   return tail !== undefined && tail.trim() !== "";
 }
 
-function headline(event: PullRequestEvent): string {
+/** The bot's one comment when there are no runs to show (a refused command on an issue): marker, title, note. */
+export function renderNoteComment(note: string): string {
+  return truncateText(`${[COMMENT_MARKER, "### deploy-bot", "", note].join("\n")}\n`, COMMENT_MAX_CHARS);
+}
+
+/** Who started these runs by command, and for a rollback what it replaces. */
+function commandLine(event: DeployEvent): string | undefined {
+  const command = event.command;
+  if (!command) return undefined;
+  const by = escapeMarkdown(`@${command.by}`);
+  const started = `Started by ${by} with ${codeSpan(truncateText(singleLine(command.text), 200))}`;
+  if (!command.rollbackOf) return `${started}.`;
+  return `${started}: **Rollback to ${codeSpan(event.sha.slice(0, 7))}**, replacing ${codeSpan(command.rollbackOf.slice(0, 7))}.`;
+}
+
+function headline(event: DeployEvent): string {
   const short = event.sha.slice(0, 7);
   const web = repoWebUrl(event.repo.cloneUrl);
   const sha = web ? `[${codeSpan(short)}](${markdownUrl(`${web}/commit/${event.sha}`)})` : codeSpan(short);
+  if (event.kind === "push") {
+    const ref = event.branch ?? event.tag ?? event.ref;
+    return ref === event.sha
+      ? `Commit ${sha}`
+      : `Commit ${sha} · ${codeSpan(truncateText(singleLine(ref), 200))}`;
+  }
+  if (event.kind === "schedule")
+    return `Commit ${sha} · ${codeSpan(truncateText(singleLine(event.branch), 200))} · schedule`;
   const head = event.fork ? `${event.headRepoFullName}:${event.branch}` : event.branch;
   const branch = codeSpan(truncateText(singleLine(head), 200));
   const base = codeSpan(truncateText(singleLine(event.baseBranch), 200));

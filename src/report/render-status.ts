@@ -4,6 +4,7 @@
  * | run state           | GitHub state | description                                                        |
  * |---------------------|--------------|--------------------------------------------------------------------|
  * | `awaiting_approval` | `error`      | `Awaiting approval: a maintainer must approve this fork's commit`  |
+ * | `waiting`           | `pending`    | `Waiting for /deploy-bot deploy <environment>` (a `manual` pipeline) |
  * | `queued`            | `pending`    | `Waiting for <needs not passed yet>` or `Queued`                   |
  * | `running`           | `pending`    | `Running: <step> (<n>/<total>)` or `Running`                       |
  * | `passed`            | `success`    | `Passed in <duration>`                                             |
@@ -15,6 +16,7 @@
  * | `cancelled`         | `error`      | `Cancelled` or `Cancelled: <detail>`                               |
  * | `error`             | `error`      | `<detail>` (e.g. `Checkout failed: …`) or `The bot could not run this pipeline` |
  *
+ * A rollback started by `/deploy-bot rollback` says so first: `Rollback to 1a2b3c4: Passed in 12s`.
  * A detail that already starts with the prefix word (`Timed out: …`, `Superseded by …`) is used as is.
  * `failure` means the pipeline itself failed; `error` means the bot did not run it to the end.
  * Descriptions are one line of at most 140 characters.
@@ -38,9 +40,15 @@ export const STATUS_CONTEXT_MAX = 255;
 export const AWAITING_APPROVAL_DESCRIPTION =
   "Awaiting approval: a maintainer must approve this fork's commit";
 
+/** A waiting `manual` run's description: the command that starts it. */
+export function waitingDescription(environment: string | null): string {
+  return `Waiting for /deploy-bot deploy ${environment ?? "<environment>"}`;
+}
+
 /** The GitHub status state for a run state (see the table above). */
 export function githubState(state: RunState): GitHubStatusState {
   switch (state) {
+    case "waiting":
     case "queued":
     case "running":
       return "pending";
@@ -59,9 +67,11 @@ export function githubState(state: RunState): GitHubStatusState {
  * `now` is unused for final runs; it only keeps the signature the same as the other renderers.
  */
 export function renderStatus(run: RunRecord, delivery: readonly RunRecord[], now: Date): RenderedStatus {
+  const description = describe(run, delivery, now);
+  const marked = run.rollbackOf ? `Rollback to ${run.event.sha.slice(0, 7)}: ${description}` : description;
   return {
     state: githubState(run.state),
-    description: truncateText(singleLine(describe(run, delivery, now)), STATUS_DESCRIPTION_MAX),
+    description: truncateText(singleLine(marked), STATUS_DESCRIPTION_MAX),
   };
 }
 
@@ -75,6 +85,8 @@ function describe(run: RunRecord, delivery: readonly RunRecord[], now: Date): st
   switch (run.state) {
     case "awaiting_approval":
       return AWAITING_APPROVAL_DESCRIPTION;
+    case "waiting":
+      return waitingDescription(run.environment);
     case "queued": {
       const waiting = unmetNeeds(run, delivery);
       return waiting.length > 0 ? `Waiting for ${waiting.join(", ")}` : "Queued";

@@ -6,7 +6,9 @@ export interface AcceptRunInput {
   readonly needs: readonly string[];
   readonly environment: string | null | undefined;
   readonly stepNames: readonly string[];
-  readonly initialState: "queued" | "awaiting_approval";
+  readonly initialState: "queued" | "awaiting_approval" | "waiting";
+  /** `manual: true`: once its needs pass it waits for a deploy command instead of starting. */
+  readonly manual?: boolean;
 }
 
 /** A delivery as recorded: what it was and what became of it. */

@@ -1,6 +1,7 @@
 /**
- * Pure decision: after runs of one delivery change state, which waiting runs can now start and which
- * can never start because a pipeline they need did not pass.
+ * Pure decision: after runs of one delivery change state, which waiting runs can now start, which `manual`
+ * runs now wait for a deploy command (`waiting`), and which can never start because a pipeline they need did
+ * not pass.
  */
 import { FINAL_RUN_STATES, type RunState } from "../runs/run.ts";
 
@@ -13,10 +14,14 @@ export interface ChainRun {
   readonly enqueued: boolean;
   /** Arrival order within the delivery; a re-queued copy comes after the run it replaces. */
   readonly seq: number;
+  /** `manual: true`: when its needs pass it waits for a command instead of being queued. */
+  readonly manual?: boolean;
 }
 
 export interface DependentsDecision {
   readonly enqueue: readonly string[];
+  /** Manual runs whose needs all passed: they become `waiting`. */
+  readonly wait: readonly string[];
   readonly skip: readonly { readonly id: string; readonly detail: string }[];
 }
 
@@ -29,6 +34,7 @@ export function decideDependents(runs: readonly ChainRun[]): DependentsDecision 
   const latest = new Map<string, ChainRun>();
   for (const run of [...runs].sort((a, b) => a.seq - b.seq)) latest.set(run.pipeline, run);
   const enqueue: string[] = [];
+  const wait: string[] = [];
   const skip: { id: string; detail: string }[] = [];
   let changed = true;
   while (changed) {
@@ -54,10 +60,13 @@ export function decideDependents(runs: readonly ChainRun[]): DependentsDecision 
         skip.push({ id: run.id, detail: `${failed.need} failed` });
         changed = true;
       } else if (needStates.every(({ state }) => state === "passed")) {
-        enqueue.push(run.id);
+        if (run.manual) {
+          states.set(run.id, "waiting");
+          wait.push(run.id);
+        } else enqueue.push(run.id);
         changed = true;
       }
     }
   }
-  return { enqueue, skip };
+  return { enqueue, wait, skip };
 }

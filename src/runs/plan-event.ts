@@ -70,6 +70,7 @@ function orderRuns(config: Config, matched: readonly MatchedRule[]): PlannedRun[
     needs: firstSeen.filter((p) => needs.get(pipeline)?.has(p)),
     environment: config.pipelines[pipeline]?.environment,
     forks: forks.get(pipeline) ?? "approve",
+    ...(config.pipelines[pipeline]?.manual === true ? { manual: true as const } : {}),
   }));
 }
 

@@ -9,6 +9,8 @@ export interface PlannedRun {
   readonly environment: string | undefined;
   /** Strictest fork policy of the rules that named this pipeline (never > approve > run). */
   readonly forks: ForksPolicy;
+  /** Set for a `manual` pipeline: after its needs pass it waits for `/deploy-bot deploy <environment>`. */
+  readonly manual?: true;
 }
 
 export interface MatchedRule {

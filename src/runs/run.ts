@@ -4,12 +4,15 @@ import type { DeployEvent } from "../events/deploy-event.ts";
 /**
  * queued → running → passed | failed | timed_out | cancelled | superseded | interrupted | skipped | error.
  * A fork pull request's runs start as `awaiting_approval` (reported as an `error` status "Awaiting approval")
- * and become `queued` when a writer approves that exact head SHA.
+ * and become `queued` when a writer approves that exact head SHA. A `manual` pipeline's run becomes `waiting`
+ * (reported `pending`) once the runs it needs passed, and `queued` when a writer's deploy command starts it.
  * `failed`/`timed_out` mean *your pipeline* failed; `error`, `cancelled`, `superseded`, `interrupted` and
  * `skipped` mean the bot did not (or could not) run it to the end. Error is not failure.
  */
 export type RunState =
   | "awaiting_approval"
+  /** A `manual` pipeline whose predecessors passed: it starts on `/deploy-bot deploy <environment>`. */
+  | "waiting"
   | "queued"
   | "running"
   | "passed"

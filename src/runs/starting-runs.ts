@@ -17,6 +17,21 @@ export function startingRuns(config: Config, plan: Plan, event: DeployEvent): Ac
       ),
       environment: run.environment ?? null,
       stepNames: config.pipelines[run.pipeline]?.steps.map((step) => step.name) ?? [],
-      initialState: event.fork && run.forks === "approve" ? "awaiting_approval" : "queued",
+      manual: config.pipelines[run.pipeline]?.manual === true,
+      initialState: initialState(config, plan, event, run),
     }));
+}
+
+function initialState(
+  config: Config,
+  plan: Plan,
+  event: DeployEvent,
+  run: PlannedRun,
+): "queued" | "awaiting_approval" | "waiting" {
+  if (event.fork && run.forks === "approve") return "awaiting_approval";
+  const needs = run.needs.filter((need) =>
+    plan.runs.some((other) => other.pipeline === need && !(event.fork && other.forks === "never")),
+  );
+  // A manual pipeline first in its chain has nothing to wait for but the command.
+  return config.pipelines[run.pipeline]?.manual === true && needs.length === 0 ? "waiting" : "queued";
 }

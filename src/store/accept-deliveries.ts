@@ -50,7 +50,11 @@ export async function acceptDeliveries(
     const runs = plan.runs.filter((run) => inserted.has(run.deliveryId));
     if (runs.length === 0) {
       // Only duplicates or deliveries that run nothing: there is nothing to supersede or queue.
-      const none = { skipped: [] as { id: string; deliveryId: string }[], enqueued: false };
+      const none = {
+        skipped: [] as { id: string; deliveryId: string }[],
+        waited: [] as string[],
+        enqueued: false,
+      };
       return {
         inserted,
         supersededOld: [],
@@ -67,7 +71,7 @@ export async function acceptDeliveries(
       `UPDATE runs r SET state = 'superseded', detail = x.detail, finished_at = now()
        FROM jsonb_to_recordset($1::jsonb) AS x(repo text, pipeline text, ref_key text, detail text, by text)
        WHERE r.repo = x.repo AND r.pipeline = x.pipeline AND r.ref_key = x.ref_key
-         AND r.state IN ('queued', 'awaiting_approval')
+         AND r.state IN ('queued', 'awaiting_approval', 'waiting')
        RETURNING r.id, r.delivery_id, x.by`,
       [
         JSON.stringify(
@@ -89,12 +93,12 @@ export async function acceptDeliveries(
     const supersededNew = supersedeWithinBatch(runs);
     await tx.query(
       `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state,
-                         detail, finished_at)
+                         detail, finished_at, manual)
        SELECT id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state, detail,
-              CASE WHEN state = 'superseded' THEN now() END
+              CASE WHEN state = 'superseded' THEN now() END, coalesce(manual, false)
        FROM jsonb_to_recordset($1::jsonb)
          AS x(id text, delivery_id text, repo text, ref_key text, sha text, pr_number integer, pipeline text,
-              environment text, needs jsonb, state text, detail text, ord integer)
+              environment text, needs jsonb, state text, detail text, ord integer, manual boolean)
        ORDER BY ord`,
       [
         JSON.stringify(
@@ -113,6 +117,7 @@ export async function acceptDeliveries(
               needs: run.needs,
               state: by ? "superseded" : run.initialState,
               detail: by ? shortSha(by.sha) : null,
+              manual: run.manual === true,
             };
           }),
         ),

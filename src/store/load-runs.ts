@@ -16,6 +16,7 @@ interface RunRow extends Row {
   started_at: Date | null;
   finished_at: Date | null;
   environment_url: string | null;
+  rollback_of: string | null;
 }
 
 interface StepRow extends Row {
@@ -36,7 +37,7 @@ export async function loadRuns(db: Executor, ids: readonly string[]): Promise<Ru
   const list = JSON.stringify(ids);
   const runRows = await db.query<RunRow>(
     `SELECT r.id, r.delivery_id, r.pipeline, r.environment, r.needs, r.state, r.detail, d.event,
-            r.created_at, r.started_at, r.finished_at, r.environment_url
+            r.created_at, r.started_at, r.finished_at, r.environment_url, r.rollback_of
      FROM runs r JOIN deliveries d ON d.id = r.delivery_id
      WHERE r.id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
     [list],
@@ -72,6 +73,7 @@ export async function loadRuns(db: Executor, ids: readonly string[]): Promise<Ru
       startedAt: toDate(row.started_at),
       finishedAt: toDate(row.finished_at),
       environmentUrl: row.environment_url,
+      ...(row.rollback_of ? { rollbackOf: row.rollback_of } : {}),
     };
     return [record];
   });

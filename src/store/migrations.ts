@@ -175,6 +175,17 @@ CREATE TABLE report_comments (
 CREATE INDEX runs_pull_request ON runs (lower(repo), pr_number, seq) WHERE pr_number IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: "manual runs waiting for a deploy command, rollbacks, command deliveries",
+    sql: `
+ALTER TABLE runs ADD COLUMN manual boolean NOT NULL DEFAULT false;
+ALTER TABLE runs ADD COLUMN rollback_of text;
+CREATE INDEX runs_waiting ON runs (repo, environment, sha) WHERE state = 'waiting';
+CREATE INDEX runs_deployed ON runs (repo, environment, finished_at) WHERE state = 'passed' AND environment IS NOT NULL;
+CREATE INDEX runs_at_sha ON runs (repo, sha);
+`,
+  },
 ];
 
 /** Any 64-bit constant works; it only has to be the same in every process of deploy-bot. */

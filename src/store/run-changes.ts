@@ -5,7 +5,15 @@
  */
 import type { Transaction } from "./database.ts";
 
-export type RunChangeCause = "accepted" | "claimed" | "step" | "finished" | "recovered" | "approved";
+export type RunChangeCause =
+  | "accepted"
+  | "claimed"
+  | "step"
+  | "finished"
+  | "recovered"
+  | "approved"
+  /** A `/deploy-bot` command started runs (new ones, or waiting manual ones). */
+  | "command";
 
 export interface RunChange {
   readonly cause: RunChangeCause;

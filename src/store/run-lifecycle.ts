@@ -70,7 +70,7 @@ export async function finishRun(
     const dependents = await settleDependents(jobs, tx, [row.delivery_id]);
     await ctx.tellChange(tx, {
       cause: "finished",
-      runIds: [runId, ...dependents.skipped.map((skipped) => skipped.id)],
+      runIds: [runId, ...dependents.skipped.map((skipped) => skipped.id), ...dependents.waited],
     });
     return { deliveryId: row.delivery_id, dependents };
   });
@@ -80,7 +80,9 @@ export async function finishRun(
   const changed = (await runsForDelivery(db, result.deliveryId)).filter(
     (other) =>
       other.id !== runId &&
-      (result.dependents.skipped.some((skipped) => skipped.id === other.id) || other.state === "queued"),
+      (result.dependents.skipped.some((skipped) => skipped.id === other.id) ||
+        other.state === "queued" ||
+        result.dependents.waited.includes(other.id)),
   );
   return { run, changed };
 }
@@ -94,16 +96,23 @@ export async function approveRuns(
 ): Promise<RunRecord[]> {
   const { db, jobs } = ctx;
   const approved = await db.transaction(async (tx) => {
-    const rows = await tx.query<{ id: string; environment: string | null; needs: string[]; seq: string }>(
-      `UPDATE runs SET state = 'queued'
+    const rows = await tx.query<{
+      id: string;
+      environment: string | null;
+      needs: string[];
+      seq: string;
+      state: string;
+    }>(
+      `UPDATE runs SET state = CASE WHEN manual AND needs = '[]'::jsonb THEN 'waiting' ELSE 'queued' END
        WHERE repo = $1 AND pr_number = $2 AND sha = $3 AND state = 'awaiting_approval'
-       RETURNING id, environment, needs, seq`,
+       RETURNING id, environment, needs, seq, state`,
       [repo, prNumber, sha],
     );
     rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    // A manual pipeline first in its chain waits for its deploy command even once approved.
     await jobs.enqueue(
       tx,
-      rows.filter((row) => row.needs.length === 0),
+      rows.filter((row) => row.needs.length === 0 && row.state === "queued"),
     );
     await ctx.tellChange(tx, { cause: "approved", runIds: rows.map((row) => row.id) });
     return rows.map((row) => row.id);

@@ -9,6 +9,7 @@ import { openRunJobs, type RunJobs } from "../queue/run-jobs.ts";
 import type { AcceptDeliveryInput } from "../runs/accept-input.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { type AcceptResult, acceptDeliveries } from "./accept-deliveries.ts";
+import { type CommandRuns, commandRuns } from "./command-runs.ts";
 import type { Database } from "./database.ts";
 import { type DeliveryRecords, deliveryRecords } from "./deliveries.ts";
 import { loadRuns, runsForDelivery } from "./load-runs.ts";
@@ -47,7 +48,7 @@ export interface WorkerStore extends RunLogs, WorkerRegistry, RunReads {
 }
 
 /** Everything the app and the worker need from storage; each consumer depends on its own part. */
-export interface RunStore extends DeliveryAcceptance, WorkerStore, DeliveryRecords {
+export interface RunStore extends DeliveryAcceptance, WorkerStore, DeliveryRecords, CommandRuns {
   readonly db: Database;
   /** Stops pg-boss; the caller still closes the database. */
   close(): Promise<void>;
@@ -93,6 +94,11 @@ export async function openRunStore(db: Database, options: RunStoreOptions = {}):
     ...workerRegistry(db, host),
     ...runLogs(db, logger, options.onChange),
     ...deliveryRecords(db),
+    ...commandRuns(db, {
+      enqueue: jobs.enqueue,
+      tellChange: ctx.tellChange,
+      notifyEnqueued: ctx.notifyEnqueued,
+    }),
     onEnqueued(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -11,6 +11,8 @@ import { settleStepsOf } from "./settle-steps.ts";
 export interface SettledDependents {
   /** Runs this skipped, with their delivery. */
   readonly skipped: { id: string; deliveryId: string }[];
+  /** Manual runs whose needs passed: now `waiting` for `/deploy-bot deploy`. */
+  readonly waited: string[];
   /** Whether it queued any. */
   readonly enqueued: boolean;
 }
@@ -44,7 +46,8 @@ export async function settleDependents(
   deliveryIds: Iterable<string>,
 ): Promise<SettledDependents> {
   const ids = [...new Set(deliveryIds)];
-  if (ids.length === 0) return { skipped: [] as { id: string; deliveryId: string }[], enqueued: false };
+  if (ids.length === 0)
+    return { skipped: [] as { id: string; deliveryId: string }[], waited: [], enqueued: false };
   const rows = await tx.query<{
     id: string;
     delivery_id: string;
@@ -54,14 +57,16 @@ export async function settleDependents(
     job_id: string | null;
     environment: string | null;
     seq: string | number;
+    manual: boolean;
   }>(
-    `SELECT id, delivery_id, pipeline, needs, state, job_id, environment, seq FROM runs
+    `SELECT id, delivery_id, pipeline, needs, state, job_id, environment, seq, manual FROM runs
      WHERE delivery_id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY seq`,
     [JSON.stringify(ids)],
   );
   const byDelivery = Map.groupBy(rows, (row) => row.delivery_id);
   const skip: { id: string; detail: string; deliveryId: string }[] = [];
   const ready: { id: string; environment: string | null }[] = [];
+  const waited: string[] = [];
   for (const deliveryRows of byDelivery.values()) {
     const decision = decideDependents(
       deliveryRows.map((row) => ({
@@ -71,8 +76,10 @@ export async function settleDependents(
         state: row.state,
         enqueued: row.job_id !== null,
         seq: Number(row.seq),
+        manual: row.manual,
       })),
     );
+    waited.push(...decision.wait);
     for (const { id, detail } of decision.skip)
       skip.push({ id, detail, deliveryId: deliveryRows[0]!.delivery_id });
     for (const id of decision.enqueue)
@@ -80,5 +87,14 @@ export async function settleDependents(
   }
   await endWaitingRuns(tx, skip, "skipped");
   await jobs.enqueue(tx, ready);
-  return { skipped: skip.map(({ id, deliveryId }) => ({ id, deliveryId })), enqueued: ready.length > 0 };
+  if (waited.length > 0)
+    await tx.query(
+      "UPDATE runs SET state = 'waiting' WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+      [JSON.stringify(waited)],
+    );
+  return {
+    skipped: skip.map(({ id, deliveryId }) => ({ id, deliveryId })),
+    waited,
+    enqueued: ready.length > 0,
+  };
 }

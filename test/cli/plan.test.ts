@@ -243,3 +243,48 @@ describe("deploy-bot plan listing pull request files through the API (GHE_HOST o
     expect(result.stderr).toContain("deploy-bot plan: cannot list the files of pull request #2: Not Found");
   });
 });
+
+describe("deploy-bot plan with a manual gate", () => {
+  it("shows that the manual pipeline waits for its deploy command", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploy-bot-plan-manual-"));
+    const config = join(dir, "deploy.config.yaml");
+    writeFileSync(
+      config,
+      `version: 1
+pipelines:
+  test:
+    steps: [{ name: Unit tests, run: npm test }]
+  deploy-production:
+    environment: production
+    manual: true
+    steps: [{ name: Deploy, run: ./deploy.sh }]
+rules:
+  - name: release main
+    on: { push: { branches: [main] } }
+    run: [test, deploy-production]
+`,
+    );
+    const result = await runCli([
+      "plan",
+      "--event",
+      "push",
+      "--payload",
+      fixturePath("push.branch"),
+      "--config",
+      config,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      "  2. deploy-production (needs test; environment production; manual: waits for /deploy-bot deploy production)\n",
+    );
+    const json = await planJson([
+      "--event",
+      "push",
+      "--payload",
+      fixturePath("push.branch"),
+      "--config",
+      config,
+    ]);
+    expect(json.runs[1]).toMatchObject({ pipeline: "deploy-production", manual: true });
+  });
+});

@@ -134,3 +134,57 @@ describe("listChangedFilesWithin", () => {
     expect(requests).toEqual(["GET /repos/Codertocat/Hello-World/pulls/2/files?per_page=100"]);
   });
 });
+
+describe("routeDelivery for comments", () => {
+  const commentDeps = (known: boolean): RouteDeps => ({
+    ...deps(),
+    commands: {
+      octokitFor: async () => {
+        throw new Error("no GitHub call expected");
+      },
+      store: {
+        isKnownDelivery: async () => known,
+        recordCommand: async () => {
+          throw new Error("no record expected");
+        },
+        runsAtSha: async () => [],
+        deploysOf: async () => [],
+      },
+    },
+  });
+  const comment = (body: string, user: Record<string, unknown> = { login: "alice", type: "User" }) => ({
+    action: "created",
+    issue: { number: 2, pull_request: {} },
+    comment: { id: 1, body, user },
+    repository: fixture("push.branch").repository,
+    installation: { id: 1 },
+    sender: user,
+  });
+
+  it.each([
+    ["not a command", comment("LGTM"), "ignored: the first line is not a /deploy-bot command\n"],
+    [
+      "a bot's command",
+      comment("/deploy-bot deploy staging", { login: "deploy-bot[bot]", type: "Bot" }),
+      "ignored: comments by bots (this one included) are never commands\n",
+    ],
+    [
+      "an edited command",
+      { ...comment("/deploy-bot deploy staging"), action: "edited" },
+      "ignored: comment edited: only new comments are commands\n",
+    ],
+  ])("ignores %s without a call to GitHub", async (_what, payload, body) => {
+    expect(await routeDelivery(commentDeps(false), { id: "c1", name: "issue_comment", payload })).toEqual({
+      status: 202,
+      body,
+    });
+  });
+
+  it("acknowledges a redelivered command and does nothing", async () => {
+    const payload = comment("/deploy-bot deploy staging");
+    expect(await routeDelivery(commentDeps(true), { id: "c2", name: "issue_comment", payload })).toEqual({
+      status: 200,
+      body: "duplicate delivery: already handled\n",
+    });
+  });
+});

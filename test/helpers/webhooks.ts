@@ -69,3 +69,41 @@ export function pullRequestPayload(
   (head.repo as Payload).clone_url = cloneUrl;
   return payload;
 }
+
+/** An `issue_comment` delivery: `body` written by `login` on issue or PR `number` (a PR when `pullRequest`). */
+export function issueCommentPayload(
+  patchRepository: (payload: Payload) => void,
+  {
+    body,
+    number,
+    pullRequest,
+    commentId = 7001,
+    login = "octocat",
+    userType = "User",
+    action = "created",
+  }: {
+    body: string;
+    number: number;
+    pullRequest: boolean;
+    commentId?: number;
+    login?: string;
+    userType?: string;
+    action?: string;
+  },
+): Payload {
+  const base = fixture("pull_request.opened");
+  const payload: Payload = {
+    action,
+    issue: {
+      number,
+      title: "A change",
+      ...(pullRequest ? { pull_request: { url: `https://api.github.invalid/pulls/${number}` } } : {}),
+    },
+    comment: { id: commentId, body, user: { login, type: userType }, author_association: "OWNER" },
+    repository: base.repository,
+    installation: base.installation,
+    sender: { login, type: userType },
+  };
+  patchRepository(payload);
+  return payload;
+}

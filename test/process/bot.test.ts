@@ -7,6 +7,7 @@
 import { describe, it } from "vitest";
 import { browserLogin, skipBrowser } from "./browser.case.ts";
 import { catchUpMissedDeliveries } from "./catch-up.case.ts";
+import { commandsOnPullRequest, manualDeployAndRollback } from "./commands.case.ts";
 import { dashboardBehindLogin } from "./dashboard.case.ts";
 import { deploymentsFollowRuns, failingDeployEndsFailure } from "./deployments.case.ts";
 import { failingTestSkipsDeploy } from "./failing-test.case.ts";
@@ -70,5 +71,14 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
     "a scheduled rule: a tick runs at the branch head, the next is skipped while it runs, a restart after missed ticks runs once",
     { timeout: 6 * 60_000 },
     scheduledTicks,
+  );
+  it(
+    "/deploy-bot deploy on a PR: a reader is refused, a writer deploys the head, a redelivery does nothing",
+    commandsOnPullRequest,
+  );
+  it(
+    "a manual production deploy waits for /deploy-bot deploy; rollback deploys the previous good SHA",
+    manualDeployAndRollback,
+    120_000,
   );
 });

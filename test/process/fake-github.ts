@@ -17,6 +17,13 @@ import type { AddressInfo } from "node:net";
 import { type FakeDeliveries, fakeDeliveries } from "./fake-deliveries.ts";
 import { createFakeDeployments, type FakeDeployment } from "./fake-deployments.ts";
 import {
+  answerCommands,
+  NotFound as CommandNotFound,
+  commandsModel,
+  type FakePullRequest,
+  type Reaction,
+} from "./fake-github-commands.ts";
+import {
   createFakeUsers,
   type FakeOAuthClient,
   type FakeUser,
@@ -114,6 +121,14 @@ export interface FakeGitHub {
   readonly repositories: Pick<FakeRepositories, "setRepository" | "setBranch">;
   /** The users and the OAuth web flow. */
   readonly users: FakeUsers;
+  /** What `GET …/collaborators/{login}/permission` answers (default `write`). */
+  setPermission(login: string, permission: string): void;
+  /** What `GET /repos/{repo}/pulls/{number}` answers. */
+  setPullRequest(repo: string, number: number, pull: FakePullRequest): void;
+  /** What `GET /repos/{repo}/commits/{ref}` resolves `ref` to (a 40-hex SHA resolves to itself). */
+  setRef(repo: string, ref: string, sha: string): void;
+  /** Reactions the bot put on comments, in order. */
+  reactions(repo: string, commentId: number): string[];
   close(): Promise<void>;
 }
 
@@ -139,6 +154,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const comments: StoredComment[] = [];
   const pullFiles = new Map<string, readonly string[]>();
   const repositories = fakeRepositories();
+  const commands = commandsModel();
   let nextId = 1000;
   const deployments = createFakeDeployments({
     nextId: () => nextId++,
@@ -295,13 +311,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           json: files.map((filename) => ({ sha: "0".repeat(40), filename, status: "modified", changes: 1 })),
         };
       }
-      case "GET /repos/*/*/collaborators/*/permission":
-        return { status: 200, json: { permission: "write", role_name: "write", user: { login: parts[4] } } };
       default:
         try {
-          return deployments.answer(route, repo, parts, query, b) ?? repositories.answer(route, repo, parts);
+          return (
+            deployments.answer(route, repo, parts, query, b) ??
+            answerCommands(commands, route, parts, repo, b, () => nextId++) ??
+            repositories.answer(route, repo, parts)
+          );
         } catch (error) {
-          if (error instanceof NotFound) throw new HttpError(404, error.message);
+          if (error instanceof NotFound || error instanceof CommandNotFound)
+            throw new HttpError(404, error.message);
           throw error;
         }
     }
@@ -415,6 +434,20 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     },
     repositories,
     users,
+    setPermission(login, permission) {
+      commands.permissions.set(login, permission);
+    },
+    setPullRequest(repo, number, pull) {
+      commands.pulls.set(`${repo}#${number}`, pull);
+    },
+    setRef(repo, ref, sha) {
+      commands.refs.set(`${repo}@${ref}`, sha);
+    },
+    reactions(repo, commentId) {
+      return commands.reactions
+        .filter((r: Reaction) => r.repo === repo && r.commentId === commentId)
+        .map((r) => r.content);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -453,7 +486,8 @@ function isParam(parts: readonly string[], i: number): boolean {
   if (parts[0] !== "repos") return false;
   if (i === 1 || i === 2) return true;
   // /repos/o/r/statuses/{sha}, /issues/{n}/comments, /issues/comments/{id}, /pulls/{n}/files,
-  // /collaborators/{user}/permission, /branches/{branch} (which may hold slashes)
+  // /collaborators/{user}/permission, /pulls/{n}, /commits/{ref}, /issues/comments/{id}/reactions,
+  // /branches/{branch} (which may hold slashes)
   if (parts[3] === "branches") return i >= 4;
   if (i === 4) return parts[4] !== "comments";
   if (i === 5) return parts[3] === "issues" && parts[4] === "comments";

@@ -179,7 +179,9 @@ describe("pull requests from forks", () => {
   it("refuses `/deploy-bot approve` from a read-only user whose payload claims OWNER", async () => {
     const { runs } = await deliver(forkPayload(SHA_1));
     const scope = permission("reader", "read")
-      .post(`${REPO}/issues/comments/501/reactions`, { content: "-1" })
+      .post(`${REPO}/issues/comments/501/reactions`, { content: "eyes" })
+      .reply(201, {})
+      .post(`${REPO}/issues/comments/501/reactions`, { content: "confused" })
       .reply(201, {});
     const request = parseApprovalRequest("issue_comment", commentPayload("reader", 501));
     const result = await approveFork(approveDeps(), request!);
@@ -227,7 +229,9 @@ describe("pull requests from forks", () => {
     const scope = permission("writer", "admin")
       .get(`${REPO}/pulls/${PR}`)
       .reply(200, { number: PR, head: { sha: SHA_2 } })
-      .post(`${REPO}/issues/comments/502/reactions`, { content: "+1" })
+      .post(`${REPO}/issues/comments/502/reactions`, { content: "eyes" })
+      .reply(201, {})
+      .post(`${REPO}/issues/comments/502/reactions`, { content: "rocket" })
       .reply(201, {});
     const result = await approveFork(
       approveDeps(),
