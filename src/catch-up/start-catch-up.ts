@@ -12,7 +12,10 @@ export interface CatchUpOptions extends Omit<WalkDeps, "stopping" | "recorded" |
   readonly state: CatchUpState;
   readonly intervalMs: number;
   readonly logger: Pick<Logger, "info" | "warn">;
-  /** How long a walk may hold the lease; default 10 minutes. */
+  /**
+   * How long the lease lasts unless renewed; default 30 s. A walk renews it every third of that while it
+   * runs, so a server killed mid-walk (`kill -9`) blocks the others' walks for at most this long.
+   */
   readonly leaseMs?: number;
 }
 
@@ -28,7 +31,7 @@ const STOP_WAIT_MS = 5000;
 
 export function startCatchUp(options: CatchUpOptions): CatchUp {
   const owner = `catch-up:${process.pid}:${randomBytes(4).toString("hex")}`;
-  const leaseMs = options.leaseMs ?? 10 * 60 * 1000;
+  const leaseMs = options.leaseMs ?? 30_000;
   let stopped = false;
   let walking: Promise<WalkResult | null> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -40,19 +43,31 @@ export function startCatchUp(options: CatchUpOptions): CatchUp {
       return null;
     }
     let walkedUntil: Date | null = null;
+    // Renew while walking; a lease lost meanwhile (this process stalled past it) ends the walk early.
+    let lost = false;
+    const renew = setInterval(() => {
+      options.state.takeLease(owner, leaseMs).then(
+        (again) => {
+          if (!again.taken) lost = true;
+        },
+        () => {},
+      );
+    }, leaseMs / 3);
+    renew.unref();
     try {
       const result = await walkDeliveries(
         {
           ...options,
           recorded: (guids) => options.state.recordedDeliveries(guids),
           recordStale: (delivery, reason) => options.state.recordStale(delivery, reason),
-          stopping: () => stopped,
+          stopping: () => stopped || lost,
         },
         lease.walkedUntil,
       );
       walkedUntil = result.walkedUntil;
       return result;
     } finally {
+      clearInterval(renew);
       await options.state.releaseLease(owner, walkedUntil);
     }
   };

@@ -97,4 +97,37 @@ describe("startCatchUp", () => {
       await catchUp.stop();
     }
   });
+
+  it("renews its lease while a walk runs, so a short lease outlives a slow walk (and a killed walker's does not)", async () => {
+    const scope = nock(API).get("/app/hook/deliveries").query(true).delay(400).reply(200, []);
+    const state = memoryState();
+    const takes: number[] = [];
+    const counting: CatchUpState = {
+      ...state,
+      takeLease: (owner, ms) => {
+        takes.push(ms);
+        return state.takeLease(owner, ms);
+      },
+    };
+    const catchUp = startCatchUp({
+      client: new Octokit({ baseUrl: API }),
+      state: counting,
+      intervalMs: 60_000,
+      leaseMs: 90,
+      throttleMs: 0,
+      logger: silentLogger,
+      route: async () => "ignored",
+    });
+    try {
+      const deadline = Date.now() + 5000;
+      while (state.marks.length < 1 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(scope.isDone()).toBe(true);
+      // One take, then a renewal every 30 ms over the 400 ms walk.
+      expect(takes.length).toBeGreaterThanOrEqual(8);
+      expect(new Set(takes)).toEqual(new Set([90]));
+    } finally {
+      await catchUp.stop();
+    }
+  });
 });

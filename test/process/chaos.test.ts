@@ -1,19 +1,30 @@
 /**
- * Chaos, process level: a stream of push and pull_request deliveries from two concurrent senders, the fake
- * GitHub failing a fifth of the bot's repository calls (500, 502, 429 with Retry-After, connections dropped
- * before or after the call was done), and the bot `kill -9`ed (its whole process group) at 2–3 random moments
- * and restarted on the same DATA_DIR. Afterwards:
- * - every delivery the bot acknowledged with 2xx has every pipeline's final status on GitHub;
- * - no status on GitHub is left pending;
- * - no run ran twice, no deploy ran twice for one delivery, and deploys never overlapped;
+ * Chaos, process level: a stream of deliveries (pushes to main — deploys to `production` —, to `staging` —
+ * deploys to `staging` —, to two feature branches, and pull request updates) from two concurrent senders, the
+ * fake GitHub failing a fifth of the bot's repository calls (500, 502, 429 with Retry-After, connections
+ * dropped before or after the call was done), and the bot `kill -9`ed (its whole process group) at random
+ * moments and restarted on the same DATA_DIR, with catch-up on (`CATCH_UP_INTERVAL=10s`). Every delivery is
+ * listed in the fake GitHub's deliveries (`GET /app/hook/deliveries`) as GitHub would: acknowledged, or failed
+ * (sent while the bot was down, or cut off by a kill) — the bot must recover those itself. Afterwards:
+ * - every delivery GitHub shows as sent is recorded in the store's `deliveries` table (exactly once: its
+ *   GUID is the key), directly or by recovery, and has the runs its rules plan;
+ * - every pipeline of every delivery has a final run whose state is what GitHub's newest status says; none
+ *   pending;
+ * - no run ran twice, no deploy ran twice for one delivery, and runs of one environment never overlapped
+ *   (from the start/end timestamps the steps append to a scratch file);
  * - the pull request has exactly one bot comment, showing only final states.
  * Random choices come from one seed, printed with the figures and in any failure: `CHAOS_SEED=<n>` repeats them
- * (timing still varies). `CHAOS_DELIVERIES` sets how many deliveries are sent (default 24).
+ * (timing still varies). `CHAOS_DELIVERIES` sets how many deliveries are sent (default 24, for CI),
+ * `CHAOS_KILLS` how many kills (default 2–3). The full run:
+ * `CHAOS_DELIVERIES=200 CHAOS_KILLS=5 npx vitest run test/process/chaos.test.ts`.
  */
 import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { githubState } from "../../src/report/render-status.ts";
+import type { RunState } from "../../src/runs/run.ts";
+import { openDatabase } from "../../src/store/open-database.ts";
 import { git } from "../helpers/git-remote.ts";
 import { waitFor } from "./bot-process.ts";
 import type { Fault } from "./fake-github.ts";
@@ -21,6 +32,8 @@ import { FULL_NAME, PR_NUMBER, type Scenario, withScenario } from "./scenario.ts
 
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const DELIVERIES = Number(process.env.CHAOS_DELIVERIES ?? 24);
+/** Undefined: 2 or 3 (seeded). */
+const KILLS = process.env.CHAOS_KILLS === undefined ? undefined : Number(process.env.CHAOS_KILLS);
 const FAULT_RATE = 0.2;
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same choices. */
@@ -47,7 +60,12 @@ pipelines:
     steps:
       - name: Test
         run: ${line("start")} && sleep 0.3 && ${line("end")}
-  deploy:
+  deploy-staging:
+    environment: staging
+    steps:
+      - name: Deploy
+        run: ${line("start")} && sleep 0.5 && ${line("end")}
+  deploy-production:
     environment: production
     steps:
       - name: Deploy
@@ -60,15 +78,21 @@ rules:
       pull_request:
         types: [opened, synchronize]
     run: [test]
-  - name: deploy main
+  - name: deploy main to production
     on:
       push:
         branches: [main]
-    run: [test, deploy]
+    run: [test, deploy-production]
+  - name: deploy staging
+    on:
+      push:
+        branches: [staging]
+    run: [test, deploy-staging]
 `;
 };
 
-type Kind = "main" | "feature" | "pull_request";
+type Kind = "main" | "staging" | "feature" | "pull_request";
+const BRANCHES = ["main", "staging", "feature-1", "feature-2", "changes"];
 
 interface Planned {
   readonly id: string;
@@ -110,19 +134,19 @@ async function plan(s: Scenario, random: () => number): Promise<Planned[]> {
   const kinds: { kind: Kind; branch: string }[] = [];
   for (let i = 0; i < DELIVERIES; i += 1) {
     const r = random();
-    if (r < 0.25) kinds.push({ kind: "main", branch: "main" });
-    else if (r < 0.6) kinds.push({ kind: "feature", branch: `feature-${1 + Math.floor(random() * 2)}` });
+    if (r < 0.2) kinds.push({ kind: "main", branch: "main" });
+    else if (r < 0.4) kinds.push({ kind: "staging", branch: "staging" });
+    else if (r < 0.65) kinds.push({ kind: "feature", branch: `feature-${1 + Math.floor(random() * 2)}` });
     else kinds.push({ kind: "pull_request", branch: "changes" });
   }
   const shas: string[] = [];
-  for (const branch of ["main", "feature-1", "feature-2", "changes"]) {
+  for (const branch of BRANCHES) {
     await git(s.work.dir, "checkout", "--quiet", "-B", branch, "main");
     for (const [i, k] of kinds.entries())
       if (k.branch === branch)
         shas[i] = await s.work.commit({ "change.txt": `${branch} ${i}\n` }, `change ${i}`);
   }
-  for (const branch of ["main", "feature-1", "feature-2", "changes"])
-    await s.work.push(`+refs/heads/${branch}:refs/heads/${branch}`);
+  for (const branch of BRANCHES) await s.work.push(`+refs/heads/${branch}:refs/heads/${branch}`);
   await s.work.push(`+refs/heads/changes:refs/pull/${PR_NUMBER}/head`);
   let opened = false;
   return kinds.map(({ kind, branch }, i) => {
@@ -146,7 +170,12 @@ async function plan(s: Scenario, random: () => number): Promise<Planned[]> {
       event: "push",
       sha,
       payload: s.pushPayload(sha, undefined, branch),
-      contexts: kind === "main" ? ["deploy-bot/test", "deploy-bot/deploy"] : ["deploy-bot/test"],
+      contexts:
+        kind === "main"
+          ? ["deploy-bot/test", "deploy-bot/deploy-production"]
+          : kind === "staging"
+            ? ["deploy-bot/test", "deploy-bot/deploy-staging"]
+            : ["deploy-bot/test"],
     };
   });
 }
@@ -200,63 +229,90 @@ let failureFigures: (() => object) | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type StoredRun = {
+  readonly id: string;
+  readonly delivery_id: string;
+  readonly pipeline: string;
+  readonly sha: string;
+  readonly state: RunState;
+  readonly seq: string;
+};
+
+/** The store after the run (the bot stopped): every delivery id, and every run. */
+async function readStore(dataDir: string) {
+  const db = await openDatabase({ dataDir });
+  try {
+    const deliveries = await db.query<{ id: string; outcome: string }>("SELECT id, outcome FROM deliveries");
+    const runs = await db.query<StoredRun>(
+      "SELECT id, delivery_id, pipeline, sha, state, seq::text AS seq FROM runs ORDER BY seq",
+    );
+    return { deliveries, runs };
+  } finally {
+    await db.close();
+  }
+}
+
 async function chaos(): Promise<void> {
   const random = prng(SEED);
   const faultCounts = new Map<string, number>();
   const faults = faultOf(prng(SEED ^ 0x5bd1e995), faultCounts);
   const started = Date.now();
-  await withScenario({ configYaml: config, faults }, async (s) => {
+  const env = { CATCH_UP: "on", CATCH_UP_INTERVAL: "10s" };
+  await withScenario({ configYaml: config, faults, env }, async (s) => {
     const planned = await plan(s, random);
     const ids = new Set(planned.map((p) => p.id));
     const gaps = planned.map(() => 300 + Math.floor(random() * 1200));
-    const killCount = 2 + (random() < 0.5 ? 1 : 0);
-    // Kill points: after a random number of deliveries have been answered, plus a random moment.
+    const killCount = KILLS ?? 2 + (random() < 0.5 ? 1 : 0);
+    // Kill points: after a random number of deliveries have been sent, plus a random moment.
     const killAfter = Array.from({ length: killCount }, () => ({
       answered: 2 + Math.floor(random() * (DELIVERIES - 3)),
       delayMs: Math.floor(random() * 1000),
     })).sort((x, y) => x.answered - y.answered);
 
-    // Two senders share the stream. They hold off while the bot restarts (so most deliveries meet a running
-    // bot); one the bot does not answer (killed mid-request) is not sent again: recovering it is not this test's.
+    // Two senders share the stream, as GitHub would send it: while the bot is down (killed, restarting) a
+    // delivery fails to connect; one cut off by a kill fails too. Either way GitHub lists it as sent (status
+    // 502), and nothing sends it again: the bot's catch-up must recover it.
     const sent: Sent[] = [];
+    let down = false;
     let next = 0;
-    let up: Promise<unknown> = Promise.resolve();
     const sender = async () => {
       for (;;) {
         const index = next++;
         const p = planned[index];
         if (!p) return;
         await sleep(gaps[index]!);
-        await up;
-        try {
-          const answer = await s.bot.send(p.event, p.payload, p.id);
-          sent.push({ planned: p, status: answer.status, text: answer.text });
-        } catch (error) {
-          sent.push({ planned: p, status: 0, text: String(error) });
+        if (down) {
+          s.github.deliveries.made(p.event, p.payload, { guid: p.id });
+          sent.push({ planned: p, status: 0, text: "sent while the bot was down" });
+          continue;
         }
+        let answer: { status: number; text: string };
+        try {
+          answer = await s.bot.send(p.event, p.payload, p.id);
+        } catch (error) {
+          answer = { status: 0, text: `cut off: ${String(error).slice(0, 40)}` };
+        }
+        const ok = answer.status >= 200 && answer.status < 300;
+        s.github.deliveries.made(p.event, p.payload, { guid: p.id, statusCode: ok ? 202 : 502 });
+        sent.push({ planned: p, ...answer });
       }
     };
     const t0 = Date.now();
     const kills: { atMs: number; steps: number; restartMs: number }[] = [];
     const killer = async () => {
       for (const point of killAfter) {
-        await waitFor("deliveries to kill after", () => sent.length >= point.answered, 120_000);
+        await waitFor("deliveries to kill after", () => sent.length >= point.answered, 600_000);
         await sleep(point.delayMs);
         const atMs = Date.now() - t0;
-        // The senders hold off from the kill until the bot answers again.
-        const back = Promise.withResolvers<void>();
-        up = back.promise;
-        const killAndRestart = async () => {
+        down = true;
+        try {
           expect((await s.bot.kill9()).signal).toBe("SIGKILL");
           const steps = await killSteps(ids);
           const before = Date.now();
           await s.restart();
-          return { steps, restartMs: Date.now() - before };
-        };
-        try {
-          kills.push({ atMs, ...(await killAndRestart()) });
+          kills.push({ atMs, steps, restartMs: Date.now() - before });
         } finally {
-          back.resolve();
+          down = false;
         }
       }
     };
@@ -272,18 +328,21 @@ async function chaos(): Promise<void> {
     const figures = () => ({
       seed: SEED,
       deliveries: planned.length,
+      sent: sent.length,
       acknowledged: acknowledged.length,
       outcomes,
       kills,
       faults: Object.fromEntries(faultCounts),
+      recoveredFetches: s.github.deliveries.fetched.length,
       statusCalls: s.github.calls.filter((c) => c.path.includes("/statuses/")).length,
       commentWrites: s.github.calls.filter((c) => c.path.includes("/comments") && c.method !== "GET").length,
       seconds: Math.round((Date.now() - started) / 1000),
     });
     failureFigures = figures;
+    expect(sent).toHaveLength(DELIVERIES);
     for (const d of acknowledged)
       expect(d.text, d.planned.kind).toBe(`accepted: ${d.planned.contexts.length} runs queued\n`);
-    expect(acknowledged.length).toBeGreaterThanOrEqual(DELIVERIES / 2);
+    expect(kills).toHaveLength(killCount);
 
     const newestByContext = () => {
       const newest = new Map<string, { state: string; description?: string }>();
@@ -291,40 +350,65 @@ async function chaos(): Promise<void> {
       return newest;
     };
     const comments = () => s.github.comments(FULL_NAME, PR_NUMBER);
-    const prAcknowledged = acknowledged.some((d) => d.planned.kind === "pull_request");
+    const prPlanned = planned.some((p) => p.kind === "pull_request");
     const settled = () => {
       const newest = newestByContext();
-      const missing = acknowledged.flatMap((d) =>
-        d.planned.contexts.filter((c) => {
-          const status = newest.get(`${d.planned.sha} ${c}`);
+      const missing = planned.flatMap((p) =>
+        p.contexts.filter((c) => {
+          const status = newest.get(`${p.sha} ${c}`);
           return status === undefined || status.state === "pending";
         }),
       );
       const pending = [...newest.values()].filter((c) => c.state === "pending");
-      const commentDone = !prAcknowledged || (comments().length === 1 && !comments()[0]!.body.includes("⏳"));
+      const commentDone = !prPlanned || (comments().length === 1 && !comments()[0]!.body.includes("⏳"));
       return missing.length === 0 && pending.length === 0 && commentDone;
     };
     try {
+      // Every delivery GitHub shows as sent, acknowledged or recovered (a walk every 10 s).
       await waitFor(
-        "every acknowledged delivery's final statuses, none pending, one final comment",
+        "every delivery's final statuses (acknowledged or recovered), none pending, one final comment",
         settled,
-        120_000,
+        120_000 + DELIVERIES * 500,
       );
     } catch (error) {
       const newest = newestByContext();
-      const open = acknowledged.flatMap((d) =>
-        d.planned.contexts
+      const open = planned.flatMap((p) =>
+        p.contexts
           .map(
             (c) =>
-              `${d.planned.kind} ${d.planned.sha.slice(0, 7)} ${c}: ${newest.get(`${d.planned.sha} ${c}`)?.state ?? "none"}`,
+              `${p.kind} ${p.sha.slice(0, 7)} ${c}: ${newest.get(`${p.sha} ${c}`)?.state ?? "none"} (${sent.find((d) => d.planned === p)?.status})`,
           )
-          .filter(
-            (line) => !line.endsWith("success") && !line.endsWith("failure") && !line.endsWith("error"),
-          ),
+          .filter((line) => !/ (success|failure|error) \(/.test(line)),
       );
       (error as Error).message += `\nnot final:\n  ${open.join("\n  ")}\ncomments: ${comments().length}`;
       throw error;
     }
+
+    // The store, read after a clean stop: every delivery accepted once, its runs final and as GitHub shows.
+    await s.bot.stop();
+    const store = await readStore(s.dataDir);
+    const recorded = new Set(store.deliveries.map((d) => d.id));
+    expect(
+      planned.filter((p) => !recorded.has(p.id)).map((p) => `${p.kind} ${p.id}`),
+      "deliveries GitHub sent that the bot never accepted",
+    ).toEqual([]);
+    expect(store.deliveries.length, "deliveries recorded").toBe(planned.length);
+    const newest = newestByContext();
+    const runsOf = Map.groupBy(store.runs, (r) => `${r.delivery_id} ${r.pipeline}`);
+    const mismatched: string[] = [];
+    for (const p of planned)
+      for (const context of p.contexts) {
+        const pipeline = context.slice("deploy-bot/".length);
+        const runs = runsOf.get(`${p.id} ${pipeline}`) ?? [];
+        const last = runs.at(-1);
+        const status = newest.get(`${p.sha} ${context}`)?.state;
+        if (last === undefined || githubState(last.state) !== status || status === "pending")
+          mismatched.push(`${p.kind} ${p.sha.slice(0, 7)} ${pipeline}: run ${last?.state}, GitHub ${status}`);
+        // Deploys are never re-queued: one run per delivery and environment.
+        if (pipeline.startsWith("deploy-") && runs.length !== 1)
+          mismatched.push(`${p.kind} ${p.sha.slice(0, 7)} ${pipeline}: ${runs.length} runs`);
+      }
+    expect(mismatched, "runs whose final state GitHub does not show").toEqual([]);
 
     const trace = await readTrace(s.scratch);
     const starts = trace.filter((t) => t.what === "start");
@@ -334,33 +418,47 @@ async function chaos(): Promise<void> {
       "runs that ran twice",
     ).toEqual([]);
     const deploysByDelivery = Map.groupBy(
-      starts.filter((t) => t.pipeline === "deploy"),
-      (t) => t.deliveryId,
+      starts.filter((t) => t.pipeline.startsWith("deploy-")),
+      (t) => `${t.deliveryId} ${t.pipeline}`,
     );
     expect(
       [...deploysByDelivery.values()].filter((list) => list.length > 1),
       "deploys run twice",
     ).toEqual([]);
-    // Deploys that ran to their end never overlapped (one environment runs one deploy at a time).
-    const deploys = starts
-      .filter((t) => t.pipeline === "deploy")
-      .flatMap((start) => {
-        const end = trace.find((t) => t.runId === start.runId && t.what === "end");
-        return end ? [{ start: start.ns, end: end.ns }] : [];
-      })
-      .sort((a, b) => (a.start < b.start ? -1 : 1));
-    for (let i = 1; i < deploys.length; i += 1)
-      expect(deploys[i]!.start > deploys[i - 1]!.end, "deploys overlapped").toBe(true);
-    if (prAcknowledged) expect(comments()).toHaveLength(1);
+    // Runs of one environment that ran to their end never overlapped (a killed one has no end: its step was
+    // killed with the bot).
+    const finished: Record<string, number> = {};
+    for (const pipeline of ["deploy-staging", "deploy-production"]) {
+      const deploys = starts
+        .filter((t) => t.pipeline === pipeline)
+        .flatMap((start) => {
+          const end = trace.find((t) => t.runId === start.runId && t.what === "end");
+          return end ? [{ start: start.ns, end: end.ns }] : [];
+        })
+        .sort((a, b) => (a.start < b.start ? -1 : 1));
+      finished[pipeline] = deploys.length;
+      for (let i = 1; i < deploys.length; i += 1)
+        expect(deploys[i]!.start > deploys[i - 1]!.end, `${pipeline} runs overlapped`).toBe(true);
+    }
+    if (prPlanned) expect(comments()).toHaveLength(1);
 
-    const done = { ...figures(), runsStarted: startsByRun.size, deploysFinished: deploys.length };
+    const done = {
+      ...figures(),
+      recorded: store.deliveries.length,
+      runs: store.runs.length,
+      runStates: Object.fromEntries(
+        [...Map.groupBy(store.runs, (r) => r.state)].map(([k, v]) => [k, v.length]),
+      ),
+      runsStarted: startsByRun.size,
+      deploysFinished: finished,
+    };
     console.log(`chaos figures: ${JSON.stringify(done)}`);
   });
 }
 
-describe("chaos: kill -9, restarts and a failing GitHub", () => {
-  it("every acknowledged delivery ends with final statuses, nothing runs twice, one PR comment", {
-    timeout: 240_000,
+describe("chaos: kill -9, restarts, missed deliveries and a failing GitHub", () => {
+  it("every delivery GitHub sent is accepted once, ends final as GitHub shows, nothing runs twice", {
+    timeout: 300_000 + DELIVERIES * 3000,
   }, async () => {
     try {
       await chaos();
