@@ -24,7 +24,9 @@ pipelines:
   test:
     steps:
       - name: Install
-        run: echo "installing"
+        # 2 s: long enough that build's "Waiting for test" reaches GitHub first (reports coalesce: a state
+        # gone by before its write is not sent).
+        run: sleep 2; echo "installing"
       - name: Unit tests
         run: ${JSON.stringify(testCommand)}
   build:

@@ -22,7 +22,9 @@ pipelines:
   test:
     steps:
       - name: Unit tests
-        run: echo "unit tests for $DEPLOYBOT_SHA"; test -f app.txt
+        # 2 s: long enough that deploy's "Waiting for test" reaches GitHub first (reports coalesce: a state
+        # gone by before its write is not sent).
+        run: sleep 2; echo "unit tests for $DEPLOYBOT_SHA"; test -f app.txt
   deploy-production:
     environment: production
     secrets: [DEPLOY_TOKEN]
@@ -233,6 +235,8 @@ rules:
         await h.work.push("main");
         const push3 = await h.send("push", h.pushPayload(sha3, "main", sha2));
         expect([push2.status, push3.status]).toEqual([202, 202]);
+        // Its "Queued" is on GitHub before the gate opens (a state gone by before its write is not sent).
+        await poll("the third push's first status", () => h.github.statuses(sha3).length > 0);
         const [run2] = await h.waitForRuns(push2.id, 1);
         expect(run2?.state).toBe("superseded");
         await writeFile(gate, "go\n");

@@ -117,6 +117,9 @@ export async function commandsOnPullRequest(): Promise<void> {
     await waitFor("the comment to show the deploy passed", () =>
       s.github.comments(FULL_NAME, PR_NUMBER).some((c) => c.body.includes("✅ Passed")),
     );
+    await waitFor("the Deployment's final status", () =>
+      s.github.deployments(FULL_NAME).some((d) => d.statuses.at(-1)?.state === "success"),
+    );
     const calls = s.github.calls.length;
     const again = await s.bot.send("issue_comment", comment, accepted.id);
     expect(again).toMatchObject({ status: 200, text: "duplicate delivery: already handled\n" });
