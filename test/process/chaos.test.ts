@@ -244,7 +244,7 @@ async function readStore(dataDir: string) {
   try {
     const deliveries = await db.query<{ id: string; outcome: string }>("SELECT id, outcome FROM deliveries");
     const runs = await db.query<StoredRun>(
-      "SELECT id, delivery_id, pipeline, sha, state, seq::text AS seq FROM runs ORDER BY seq",
+      "SELECT id, delivery_id, pipeline, sha, state, seq::text AS seq FROM runs ORDER BY runs.seq",
     );
     return { deliveries, runs };
   } finally {
