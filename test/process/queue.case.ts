@@ -104,7 +104,7 @@ rules:
   - name: check pull requests
     on:
       pull_request:
-    run: [test, lint]
+    run: [lint, test]
 `;
 
 /** `retry` after a failure queues only what did not pass. */
