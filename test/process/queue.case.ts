@@ -146,7 +146,7 @@ pipelines:
     manual: true
     steps:
       - name: Deploy
-        run: echo "$DEPLOYBOT_SHA" >> ${JSON.stringify(path.join(scratch, "production.txt"))}
+        run: ${gate(path.join(scratch, "gate"))}; echo "$DEPLOYBOT_SHA" >> ${JSON.stringify(path.join(scratch, "production.txt"))}
 rules:
   - name: release main
     on:
@@ -181,15 +181,22 @@ export async function repeatedDeployRunsOnce(): Promise<void> {
           number: ISSUE,
         }),
       );
+    const accepted = `command accepted: deploy deploy-production to production at ${sha.slice(0, 7)}\n`;
+    // Both while the deploy is held at its gate: the second finds it released, and starts nothing new.
     const [one, two] = await Promise.all([deploy(801), deploy(802)]);
-    expect([one.text, two.text]).toContain(
-      `command accepted: deploy deploy-production to production at ${sha.slice(0, 7)}\n`,
-    );
-    await s.finalStatuses(sha, ["deploy-bot/deploy-production"]);
+    expect([one.text, two.text]).toEqual([accepted, accepted]);
     await waitFor("both commands answered", () =>
       [801, 802].every((id) => s.github.reactions(FULL_NAME, id).length === 2),
     );
+    await writeFile(path.join(s.scratch, "gate"), "open");
+    await s.finalStatuses(sha, ["deploy-bot/deploy-production"]);
     await new Promise((resolve) => setTimeout(resolve, 1500));
+    // One run: every production status points at the same run page.
+    const pages = s.github
+      .statuses({ sha })
+      .filter((x) => x.context === "deploy-bot/deploy-production")
+      .map((x) => x.target_url);
+    expect(new Set(pages).size).toBe(1);
     expect(await lines(path.join(s.scratch, "production.txt"))).toEqual([sha]);
   });
 }
