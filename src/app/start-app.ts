@@ -45,6 +45,7 @@ import type { RunRecord } from "../runs/run.ts";
 import { createFrontDoor } from "../server/front-door.ts";
 import { batchIgnoredDeliveries } from "../store/batch-ignored-deliveries.ts";
 import { catchUpState } from "../store/catch-up-state.ts";
+import { environmentQueue } from "../store/environment-queue.ts";
 import { groupCommit } from "../store/group-commit.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { allOf } from "../store/run-changes.ts";
@@ -158,6 +159,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     octokitFor,
     runsForDelivery: (id) => store.runsForDelivery(id),
     logTail: (runId, step, lines) => store.logTail(runId, step, lines),
+    environmentQueue: (environment) => environmentQueue(db, environment),
     statusContext: config.settings.statusContext,
     publicUrl: env.publicUrl,
     sent: sentReports(db),

@@ -7,6 +7,7 @@
 import type { Ignored, RepoRef } from "./deploy-event.ts";
 import { ignored } from "./deploy-event.ts";
 import {
+  ignoringMalformed,
   installationId,
   int,
   isObject,
@@ -38,12 +39,7 @@ export interface CommentCommand {
 }
 
 export function normaliseComment(deliveryId: string, payload: unknown): CommentCommand | Ignored {
-  try {
-    return readComment(deliveryId, payload);
-  } catch (error) {
-    if (error instanceof MalformedPayload) return ignored(`malformed payload: ${error.message}`);
-    throw error;
-  }
+  return ignoringMalformed(() => readComment(deliveryId, payload));
 }
 
 function readComment(deliveryId: string, payload: unknown): CommentCommand | Ignored {

@@ -3,9 +3,19 @@
  * catch at their boundary and turn into `Ignored("malformed payload: …")`: garbage never crashes the bot.
  */
 import { isCommitSha } from "./commit-sha.ts";
-import type { RepoRef } from "./deploy-event.ts";
+import { type Ignored, ignored, type RepoRef } from "./deploy-event.ts";
 
 export class MalformedPayload extends Error {}
+
+/** Runs a payload reader; a `MalformedPayload` it throws becomes "ignored: malformed payload: …". */
+export function ignoringMalformed<T>(read: () => T): T | Ignored {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof MalformedPayload) return ignored(`malformed payload: ${error.message}`);
+    throw error;
+  }
+}
 
 type Json = Record<string, unknown>;
 

@@ -3,6 +3,7 @@ import { PULL_REQUEST_TYPES } from "../config/schema.ts";
 import { type Ignored, ignored, type PullRequestEvent } from "./deploy-event.ts";
 import {
   bool,
+  ignoringMalformed,
   installationId,
   int,
   isObject,
@@ -33,12 +34,7 @@ export const PR_FILES_NOT_LISTED = "listed through the API";
  * repository with the base repository, so a deleted head repository counts as a fork (untrusted).
  */
 export function normalisePullRequest(deliveryId: string, payload: unknown): PullRequestEvent | Ignored {
-  try {
-    return readPullRequest(deliveryId, payload);
-  } catch (error) {
-    if (error instanceof MalformedPayload) return ignored(`malformed payload: ${error.message}`);
-    throw error;
-  }
+  return ignoringMalformed(() => readPullRequest(deliveryId, payload));
 }
 
 function readPullRequest(deliveryId: string, payload: unknown): PullRequestEvent | Ignored {

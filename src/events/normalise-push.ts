@@ -3,6 +3,7 @@ import { type ChangedFiles, type Ignored, ignored, type PushEvent, ZERO_SHA } fr
 import {
   arr,
   bool,
+  ignoringMalformed,
   installationId,
   isObject,
   MalformedPayload,
@@ -27,12 +28,7 @@ export const PUSH_COMMITS_LIMIT = 2048;
  * no commits although the ref moved.
  */
 export function normalisePush(deliveryId: string, payload: unknown): PushEvent | Ignored {
-  try {
-    return readPush(deliveryId, payload);
-  } catch (error) {
-    if (error instanceof MalformedPayload) return ignored(`malformed payload: ${error.message}`);
-    throw error;
-  }
+  return ignoringMalformed(() => readPush(deliveryId, payload));
 }
 
 function readPush(deliveryId: string, payload: unknown): PushEvent | Ignored {

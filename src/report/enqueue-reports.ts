@@ -4,6 +4,7 @@
  * all: a crash right after a run ends still delivers its final status once the server is back.
  */
 import type { Transaction } from "../store/database.ts";
+import { runsInLineBehind } from "../store/environment-queue.ts";
 import type { OnRunChange } from "../store/run-changes.ts";
 import { type ReportMessage, reportMessages } from "./report-messages.ts";
 
@@ -17,6 +18,8 @@ export function enqueueReports(enqueue: EnqueueOutbox): OnRunChange {
        WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY seq`,
       [JSON.stringify(change.runIds)],
     );
+    // A claim moves its environment's queue: the runs still in line show a new "Waiting for …" line.
+    if (change.cause === "claimed") rows.push(...(await runsInLineBehind(tx, change.runIds)));
     const messages = reportMessages(
       rows.map((row) => ({ deliveryId: row.delivery_id, repo: row.repo, prNumber: row.pr_number })),
     );

@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import type { DeployEvent } from "../events/deploy-event.ts";
 import type { Delivered } from "../outbox/drain-outbox.ts";
 import type { RunRecord } from "../runs/run.ts";
+import type { EnvironmentQueue } from "../store/environment-queue.ts";
 import type { PullRequestKey, SentReports } from "../store/sent-reports.ts";
 import { type CommentUpserter, createCommentUpserter } from "./comment-upserter.ts";
 import { describeGitHubFailure } from "./github-errors.ts";
@@ -46,6 +47,8 @@ export interface ReporterDeps {
   runsForDelivery(deliveryId: string): Promise<RunRecord[]>;
   /** The last `lines` lines of a step's log, already masked. */
   logTail(runId: string, stepIndex: number, lines: number): Promise<string>;
+  /** Who deploys to an environment now and who waits for it (shown for a queued deploy; default: nothing). */
+  environmentQueue?(environment: string): Promise<EnvironmentQueue>;
   /** What GitHub was last told. */
   sent: SentReports;
   /** Status context prefix (`settings.statusContext`): contexts are `<statusContext>/<pipeline>`. */
@@ -185,6 +188,7 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
       event,
       runs,
       tails: await logTails(runs),
+      environmentQueues: await environmentQueues(runs),
       runUrl,
       now: now(),
       ...(deps.approval ? { approval: deps.approval } : {}),
@@ -209,6 +213,25 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
       return storeFailed(error, fields);
     }
     return DELIVERED;
+  }
+
+  /** The queue of each environment a queued run waits for; a failed read only leaves the line out. */
+  async function environmentQueues(runs: readonly RunRecord[]): Promise<Map<string, EnvironmentQueue>> {
+    const queues = new Map<string, EnvironmentQueue>();
+    const read = deps.environmentQueue;
+    if (!read) return queues;
+    for (const run of runs) {
+      if (run.state !== "queued" || run.environment === null || queues.has(run.environment)) continue;
+      try {
+        queues.set(run.environment, await read(run.environment));
+      } catch (error) {
+        log.warn(
+          { environment: run.environment, err: String(error) },
+          "could not read an environment's queue",
+        );
+      }
+    }
+    return queues;
   }
 
   async function logTails(runs: readonly RunRecord[]): Promise<Map<string, string>> {

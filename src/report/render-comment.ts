@@ -7,7 +7,9 @@ import { formatDuration } from "../config/duration.ts";
 import { APPROVAL_COMMAND, APPROVAL_LABEL } from "../events/approval.ts";
 import type { DeployEvent } from "../events/deploy-event.ts";
 import type { RunRecord, RunState, StepRecord } from "../runs/run.ts";
+import type { EnvironmentQueue } from "../store/environment-queue.ts";
 import { linkableEnvironmentUrl } from "./environment-link.ts";
+import { environmentWaitLine } from "./environment-wait.ts";
 import { escapeHtml } from "./escape-html.ts";
 import { codeBlock, codeSpan, escapeMarkdown, markdownUrl, ZWSP } from "./escape-markdown.ts";
 import { lastLines } from "./log-tail.ts";
@@ -36,6 +38,8 @@ export interface CommentInput {
   readonly approval?: { readonly command: string; readonly label: string };
   /** What the latest command did or why it was refused (Markdown, already safe), shown under the table. */
   readonly note?: string;
+  /** The queue of each environment a queued run of `runs` deploys to (who deploys there now, who is next). */
+  readonly environmentQueues?: ReadonlyMap<string, EnvironmentQueue>;
 }
 
 const EMOJI: Readonly<Record<RunState, string>> = {
@@ -74,7 +78,9 @@ export function renderComment(input: CommentInput): string {
     "",
     ...table(input),
   ].join("\n");
-  const extra = [approvalSection(input), input.note].filter((part) => part !== undefined);
+  const extra = [approvalSection(input), queueSection(input), input.note].filter(
+    (part) => part !== undefined,
+  );
   const base = [head, ...extra].join("\n\n");
   const failures = input.runs.filter(
     (r) => (r.state === "failed" || r.state === "timed_out") && hasTail(input, r),
@@ -169,6 +175,21 @@ function environmentCell(environment: string, url: string | null | undefined): s
   const name = escapeMarkdown(truncateText(singleLine(environment), NAME_MAX));
   const link = linkableEnvironmentUrl(url);
   return link ? `[${name}](${markdownUrl(link)})` : name;
+}
+
+/** A line per run waiting behind another run of its environment. */
+function queueSection(input: CommentInput): string | undefined {
+  const queues = input.environmentQueues;
+  if (!queues) return undefined;
+  const lines = input.runs.flatMap((run) => {
+    const line = environmentWaitLine(
+      run,
+      run.environment ? queues.get(run.environment) : undefined,
+      input.runUrl,
+    );
+    return line ? [line] : [];
+  });
+  return lines.length > 0 ? lines.join("\n") : undefined;
 }
 
 function approvalSection(input: CommentInput): string | undefined {

@@ -113,6 +113,21 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
             await enqueueOutbox(tx, feedback(owners[0]?.id ?? null));
             return { duplicate: false, ids, released: true, queued: true };
           }
+          // Another deploy command released it a moment ago (or it already runs): one deploy, not two.
+          const active = await tx.query<{ delivery_id: string }>(
+            `SELECT delivery_id FROM runs
+             WHERE repo = $1 AND environment = $2 AND sha = $3 AND manual AND state IN ('queued', 'running')
+             ORDER BY seq LIMIT 1`,
+            [input.repo, input.startWaiting.environment, event.sha],
+          );
+          if (active[0]) {
+            await tx.query("UPDATE deliveries SET outcome = 'ignored', reason = $2 WHERE id = $1", [
+              input.deliveryId,
+              `${input.reason} (already queued or running)`,
+            ]);
+            await enqueueOutbox(tx, feedback(active[0].delivery_id));
+            return { duplicate: false, ids: [] as string[], released: true, queued: false };
+          }
         }
         const rows = input.runs.map((run, ord) => ({
           ord,

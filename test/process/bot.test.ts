@@ -15,11 +15,18 @@ import { failingTestNotifies, notificationSurvivesKill } from "./notifications.c
 import { orphansDieWithTheSandbox, orphansKilledAtRestart } from "./orphans.case.ts";
 import { pullRequestComment } from "./pull-request.case.ts";
 import { pushToMain } from "./push.case.ts";
+import { deployWaitsInLine, repeatedDeployRunsOnce, retryRunsOnlyWhatFailed } from "./queue.case.ts";
 import { reportAfterRestart } from "./report-after-restart.case.ts";
 import { killAndRestart } from "./restart.case.ts";
 import { scheduledTicks } from "./schedule.case.ts";
 
 describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, () => {
+  it(
+    "a deploy queued behind another of its environment: the comment names the deploying commit and its place",
+    deployWaitsInLine,
+  );
+  it("/deploy-bot retry after a failure runs again only what did not pass", retryRunsOnlyWhatFailed);
+  it("two distinct deploy comments for one waiting manual run: it deploys once", repeatedDeployRunsOnce);
   it("a push to main runs test then deploy: final statuses success, and the run page", pushToMain);
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);

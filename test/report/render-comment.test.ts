@@ -243,3 +243,32 @@ describe("renderComment", () => {
     expect(body).toContain("| pipeline-0-");
   });
 });
+
+describe("renderComment: environment queue", () => {
+  it("says which commit deploys there now and where a queued deploy stands in line", () => {
+    const runs = [
+      run({ id: "t", event, pipeline: "test", state: "passed", startedAt: at(0), finishedAt: at(10) }),
+      run({
+        id: "d",
+        event,
+        pipeline: "deploy",
+        environment: "production",
+        needs: ["test"],
+        state: "queued",
+      }),
+    ];
+    const environmentQueues = new Map([
+      ["production", { running: { runId: "other", sha: "abc1234def5678" }, queued: ["ahead", "d"] }],
+    ]);
+    expect(renderComment({ event, runs, tails: noTails, runUrl, now: at(80), environmentQueues })).toBe(
+      [
+        ...header,
+        "| test | ✅ Passed in 10s | 10s | [details](https://bot.example.com/runs/t) |",
+        "| deploy (production) | ⏳ Queued | — | [details](https://bot.example.com/runs/d) |",
+        "",
+        "⏳ Waiting for production: `abc1234` is deploying ([run](https://bot.example.com/runs/other)); this is 2nd in line.",
+        "",
+      ].join("\n"),
+    );
+  });
+});

@@ -132,6 +132,38 @@ for (const mode of await storageModes()) {
       expect(again).toEqual({ duplicate: true, runs: [], released: false });
       expect(await outbox()).toHaveLength(before);
       expect(await store.isKnownDelivery(id)).toBe(true);
+
+      // Another command (a distinct delivery) while the released run runs: answered, nothing new started.
+      const other = commandId();
+      const second = await store.recordCommand(
+        {
+          deliveryId: other,
+          repo: "acme/app",
+          event: { ...commandEvent, deliveryId: other },
+          reason: "deploy",
+          startWaiting: { environment: "production" },
+          runs: [
+            {
+              pipeline: "deploy-production",
+              environment: "production",
+              needs: [],
+              stepNames: ["Deploy"],
+              manual: false,
+              retryOf: null,
+            },
+          ],
+        },
+        feedback(other),
+      );
+      expect(second).toEqual({ duplicate: false, runs: [], released: true });
+      expect((await outbox()).filter((m) => m.key === `fb-${other}`)).toEqual([
+        { key: `fb-${other}`, payload: { note: other, started: input.deliveryId } },
+      ]);
+      const productionRuns = await db.query(
+        "SELECT id FROM runs WHERE environment = 'production' AND sha = $1",
+        [event.sha],
+      );
+      expect(productionRuns).toHaveLength(1);
       await store.finishRun(deploy!, { state: "passed", detail: "ok" });
     });
 
