@@ -114,8 +114,18 @@ export async function startPgliteThread(dir: string, options: PGliteOptions): Pr
         const timer = setTimeout(() => void worker.terminate(), timeoutMs);
         await send({ op: "close" }).finally(() => clearTimeout(timer));
       }
-      // PGlite has closed (its files are written); nothing is left for the thread to do.
-      if (!exited) await worker.terminate();
+      // PGlite has closed (its files are written) and the thread closed its port: let it end on its own.
+      // Terminating it while V8 tears down the WebAssembly instance can crash the whole process
+      // (V8 "Check failed: jit_page_->allocations_.erase(addr) == 1", seen in CI); terminate only a thread that
+      // has not ended within a few seconds.
+      if (!exited) {
+        const ended = new Promise<void>((resolve) => {
+          worker.once("exit", () => resolve());
+          if (exited) resolve();
+        });
+        const timer = setTimeout(() => void worker.terminate(), 3000);
+        await ended.finally(() => clearTimeout(timer));
+      }
     },
     async terminate() {
       await worker.terminate();

@@ -24,9 +24,9 @@ pipelines:
   test:
     steps:
       - name: Install
-        # 2 s: long enough that build's "Waiting for test" reaches GitHub first (reports coalesce: a state
-        # gone by before its write is not sent).
-        run: sleep 2; echo "installing"
+        # 5 s: long enough that build's "Waiting for test" reaches GitHub first, behind the write limit and the other
+        # delivery's reports on a loaded machine (reports coalesce: a state gone by before its write is not sent).
+        run: sleep 5; echo "installing"
       - name: Unit tests
         run: ${JSON.stringify(testCommand)}
   build:

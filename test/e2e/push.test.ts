@@ -22,9 +22,9 @@ pipelines:
   test:
     steps:
       - name: Unit tests
-        # 2 s: long enough that deploy's "Waiting for test" reaches GitHub first (reports coalesce: a state
-        # gone by before its write is not sent).
-        run: sleep 2; echo "unit tests for $DEPLOYBOT_SHA"; test -f app.txt
+        # 4 s: long enough that deploy's "Waiting for test" reaches GitHub first, behind the write limit and the other
+        # delivery's reports on a loaded machine (reports coalesce: a state gone by before its write is not sent).
+        run: sleep 4; echo "unit tests for $DEPLOYBOT_SHA"; test -f app.txt
   deploy-production:
     environment: production
     secrets: [DEPLOY_TOKEN]
