@@ -16,6 +16,7 @@ import type { DeployEvent } from "../events/deploy-event.ts";
 import type { Delivered } from "../outbox/drain-outbox.ts";
 import type { RunRecord } from "../runs/run.ts";
 import type { EnvironmentQueue } from "../store/environment-queue.ts";
+import type { Logger } from "../store/logger.ts";
 import type { PullRequestKey, SentReports } from "../store/sent-reports.ts";
 import { type CommentUpserter, createCommentUpserter } from "./comment-upserter.ts";
 import { describeGitHubFailure } from "./github-errors.ts";
@@ -33,13 +34,6 @@ import {
 export type { Delivered } from "../outbox/drain-outbox.ts";
 export type { OctokitLike } from "./octokit-like.ts";
 
-export interface ReporterLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
-
 export interface ReporterDeps {
   /** An authenticated client for the installation (Probot: `app.auth(installationId)`). */
   octokitFor(installationId: number): Promise<OctokitLike>;
@@ -55,7 +49,7 @@ export interface ReporterDeps {
   statusContext: string;
   /** `PUBLIC_URL`; when set, statuses and the comment link to `<publicUrl>/runs/<id>`. */
   publicUrl?: string | undefined;
-  logger: ReporterLogger;
+  logger: Logger;
   /** The process's one comment upserter, shared with command feedback (default: a new one). */
   comments?: CommentUpserter;
   /** Fork approval wording shown in the comment. */
@@ -206,7 +200,7 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
     } catch (error) {
       return gitHubFailed(error, fields);
     }
-    log.debug({ ...fields, outcome: written.outcome }, "PR comment reported");
+    log.debug?.({ ...fields, outcome: written.outcome }, "PR comment reported");
     try {
       await deps.sent.recordCommentSent(pr, { commentId: written.id, bodySha256 });
     } catch (error) {

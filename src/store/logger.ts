@@ -3,6 +3,7 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
