@@ -1,19 +1,12 @@
 /** The login's own small pages (an error, logged out): self-contained, escaped, no scripts. */
 import { escapeHtml } from "../report/escape-html.ts";
+import { pageHead } from "../server/html-page.ts";
 
 const STYLE = `body{font:16px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem auto;max-width:40rem;padding:0 1rem;color:#1f2328}
 a{color:#0550ae}`;
 
 export function renderAuthPage(title: string, message: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)} · deploy-bot</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead({ title: `${title} · deploy-bot`, style: STYLE })}
 <body>
 <main>
 <h1>${escapeHtml(title)}</h1>

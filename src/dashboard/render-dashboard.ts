@@ -8,6 +8,7 @@ import { formatDuration } from "../config/duration.ts";
 import { escapeHtml } from "../report/escape-html.ts";
 import { runDurationMs } from "../report/render-status.ts";
 import type { RunRecord } from "../runs/run.ts";
+import { pageHead } from "../server/html-page.ts";
 import type {
   DeliverySummary,
   EnvironmentRun,
@@ -44,15 +45,7 @@ export function renderDashboard(input: DashboardInput): string {
   const user = input.login
     ? `<form method="post" action="/auth/logout"><span>Signed in as <strong>${escapeHtml(input.login)}</strong></span> <button type="submit">Log out</button></form>`
     : "";
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>deploy-bot</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead({ title: "deploy-bot", style: STYLE })}
 <body>
 <header><h1>deploy-bot</h1>${user}</header>
 <main>

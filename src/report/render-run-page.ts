@@ -5,6 +5,7 @@
  */
 import { formatDuration } from "../config/duration.ts";
 import { FINAL_RUN_STATES, type RunRecord, type StepRecord } from "../runs/run.ts";
+import { pageHead } from "../server/html-page.ts";
 import { linkableEnvironmentUrl } from "./environment-link.ts";
 import { escapeHtml } from "./escape-html.ts";
 import { renderStatus, runDurationMs } from "./render-status.ts";
@@ -62,15 +63,7 @@ export function renderRunPage(input: RunPageInput): string {
     ["Duration", run.startedAt ? formatDuration(runDurationMs(run, now)) : "—"],
   ];
   const title = `${run.pipeline} · ${event.repo.fullName} · deploy-bot`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">${refresh}
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead({ title, style: STYLE, extra: refresh })}
 <body${live ? ` data-live="${escapeHtml(live.eventsUrl)}"` : ""}>
 <h1>${escapeHtml(run.pipeline)} <span class="${run.state}">${escapeHtml(run.state)}</span></h1>
 <dl>
@@ -94,14 +87,7 @@ function environmentUrlFact(url: string | null | undefined): string {
 
 /** The page for an unknown run id; says nothing about which ids exist. */
 export function renderRunNotFound(): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="robots" content="noindex">
-<title>Run not found · deploy-bot</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead({ title: "Run not found · deploy-bot", style: STYLE })}
 <body>
 <h1>Run not found</h1>
 <p>There is no run at this address. Run links are only valid as given in a commit status or pull request comment.</p>
