@@ -3,9 +3,9 @@
  * Enterprise host when `GHE_HOST` is set) and the repositories the user can read, asked with the user's own
  * token: the App's installations the user can access (`GET /user/installations`) and, in each, the
  * repositories the user can access (`GET /user/installations/{id}/repositories`). Nothing is taken from a
- * payload or a cookie the user could write.
+ * payload or a cookie the user could write. Logging out revokes the token at GitHub, so a copy of it is worthless.
  */
-import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
+import { deleteToken, exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
 import { Octokit } from "@octokit/rest";
 
 export interface GitHubUserApi {
@@ -17,6 +17,8 @@ export interface GitHubUserApi {
   login(token: string): Promise<string>;
   /** `owner/name` of every repository of the App's installations the user can read. */
   readableRepos(token: string): Promise<readonly string[]>;
+  /** Revokes the user's token at GitHub (`DELETE /applications/{client_id}/token`); throws when GitHub refuses. */
+  revokeToken(token: string): Promise<void>;
 }
 
 /** GitHub answered 401 to the user's token: it expired or was revoked, the user must log in again. */
@@ -68,6 +70,21 @@ export function createGitHubUserApi(options: GitHubUserApiOptions): GitHubUserAp
         request: plain.request.defaults({ request: { signal: AbortSignal.timeout(timeoutMs) } }),
       });
       return authentication.token;
+    },
+    async revokeToken(token) {
+      try {
+        await deleteToken({
+          clientType: "github-app",
+          clientId: options.clientId,
+          clientSecret: options.clientSecret,
+          token,
+          request: plain.request.defaults({ request: { signal: AbortSignal.timeout(timeoutMs) } }),
+        });
+      } catch (error) {
+        // Already revoked or expired: GitHub says 404 (or 422); either way the token no longer works.
+        const status = (error as { status?: number }).status;
+        if (status !== 404 && status !== 422) throw error;
+      }
     },
     async login(token) {
       try {

@@ -6,7 +6,7 @@
  *   callback is refused), the code is exchanged for the user's token, and a sealed, expiring session cookie
  *   is set (HttpOnly, SameSite=Lax, Secure under https);
  * - `POST /auth/logout`: the session is revoked server-side (its cookie no longer opens anything, even if
- *   kept) and the cookie cleared.
+ *   kept), the user's GitHub token is revoked at GitHub, and the cookie cleared.
  * `viewerFor` turns a request into a {@link Viewer} with the repositories the user can read (asked of GitHub
  * with the user's token, cached for minutes), or answers it with a redirect to the login.
  */
@@ -160,6 +160,13 @@ export function createLogin(deps: LoginDeps): Login {
     if (found) {
       await deps.revocations.revoke(`session:${found.session.sid}`, found.expiresAt);
       deps.access.forget(found.session.token);
+      // The token, too: nothing the session held stays usable. GitHub down does not keep the user logged in.
+      await deps.github.revokeToken(found.session.token).catch((error: unknown) => {
+        deps.logger.warn(
+          { login: found.session.login, err: String(error) },
+          "could not revoke the user's GitHub token at logout",
+        );
+      });
       deps.logger.info({ login: found.session.login }, "logged out");
     }
     refuse(res, 200, "Logged out", "You are logged out of this deploy-bot.", { "set-cookie": clearSession });

@@ -45,6 +45,22 @@ describe("GitHub as the logged-in user sees it", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("revokes a token with the App's client credentials; an already revoked one is no error", async () => {
+    const basic = `basic ${Buffer.from("Iv1.abc:shh-client-secret").toString("base64")}`;
+    const scope = nock(`${GHE}/api/v3`, { reqheaders: { authorization: basic } })
+      .delete("/applications/Iv1.abc/token", { access_token: "ghu_user" })
+      .reply(204)
+      .delete("/applications/Iv1.abc/token", { access_token: "ghu_gone" })
+      .reply(404, { message: "Not Found" })
+      .delete("/applications/Iv1.abc/token", { access_token: "ghu_down" })
+      .reply(500, { message: "oops" });
+    const github = api(`${GHE}/api/v3`);
+    await github.revokeToken("ghu_user");
+    await github.revokeToken("ghu_gone");
+    await expect(github.revokeToken("ghu_down")).rejects.toMatchObject({ status: 500 });
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("lists readable repositories through the user's installations, every page", async () => {
     const scope = nock(`${GHE}/api/v3`, { reqheaders: { authorization: "token ghu_user" } })
       .get("/user/installations")

@@ -32,11 +32,13 @@ function memoryRevocations(): AuthRevocations {
 function standInGitHub() {
   const codes = new Map<string, string>();
   const rejected = new Set<string>();
+  const revoked: string[] = [];
   const exchanges: { code: string; redirectUrl: string }[] = [];
   let granted = 0;
   return {
     exchanges,
     rejected,
+    revoked,
     grant(login: string): string {
       const code = `code${granted++}${login}`;
       codes.set(code, login);
@@ -60,6 +62,10 @@ function standInGitHub() {
         if (rejected.has(token)) throw new TokenRejected("401");
         if (token === "ghu_broken") throw new Error("GitHub 500");
         return token === "ghu_octocat" ? ["Acme/App"] : [];
+      },
+      async revokeToken(token: string) {
+        if (token === "ghu_unrevokable") throw new Error("GitHub 502");
+        revoked.push(token);
       },
     },
   };
@@ -277,6 +283,20 @@ describe("GitHub login", () => {
     const replay = await request("/", { cookie: session });
     expect(replay.status).toBe(302);
     expect(replay.location).toMatch(/^\/auth\/login/);
+    // The GitHub token the session held is revoked too, once.
+    expect(github.revoked.filter((token) => token === "ghu_octocat")).toEqual(["ghu_octocat"]);
+  });
+
+  it("logs out even when GitHub cannot revoke the token", async () => {
+    const session = await logIn("unrevokable");
+    const out = await request("/auth/logout", {
+      method: "POST",
+      cookie: session,
+      origin: "https://bot.example",
+    });
+    expect(out.status).toBe(200);
+    expect((await request("/", { cookie: session })).status).toBe(302);
+    expect(github.revoked).not.toContain("ghu_unrevokable");
   });
 
   it("refuses a logout posted from another origin, and a logout by GET", async () => {

@@ -138,6 +138,8 @@ export async function dashboardBehindLogin(): Promise<void> {
       });
       expect(replay.status).toBe(302);
       expect(await replay.text()).not.toContain(REPO);
+      // The GitHub token is revoked at GitHub, too.
+      expect(s.github.users.revoked).toEqual(["reader"]);
 
       // The real server's /metrics counts what this case did.
       const metrics = await s.bot.get("/metrics");

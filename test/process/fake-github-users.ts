@@ -3,7 +3,8 @@
  * redirects straight back with a code for the user signed in to the fake, `POST /login/oauth/access_token`
  * exchanges a code once), `ghu_…` user tokens, and the user-to-server API the dashboard uses
  * (`GET /user`, `GET /user/installations`, `GET /user/installations/{id}/repositories`), answering only the
- * repositories the user can read within the App's installations.
+ * repositories the user can read within the App's installations; `DELETE /applications/{client_id}/token` (with
+ * the client's Basic credentials) revokes a user token.
  */
 import { randomBytes } from "node:crypto";
 
@@ -36,12 +37,21 @@ export interface FakeUsers {
   signIn(login: string): void;
   /** Every OAuth exchange: code, whether it was accepted. */
   readonly exchanges: { code: string; ok: boolean }[];
+  /** Logins whose token was revoked through the API, in order. */
+  readonly revoked: string[];
+  /** `client:<id>` for the App's own OAuth client credentials (Basic auth), undefined for anything else. */
+  clientOf(basicCredential: string): string | undefined;
   /** Answers `/login/oauth/*` on the web host; undefined for any other path. */
   web(method: string, url: URL, body: string, violations: string[]): WebAnswer | undefined;
   /** The user of a `ghu_` token this fake issued. */
   userOf(token: string): FakeUser | undefined;
-  /** Answers `/user…` API routes (route has `*` for values); undefined when none matches. */
-  api(route: string, parts: readonly string[], auth: string): { status: number; json: unknown } | undefined;
+  /** Answers `/user…` and `/applications…` API routes (route has `*` for values); undefined when none matches. */
+  api(
+    route: string,
+    parts: readonly string[],
+    auth: string,
+    body?: unknown,
+  ): { status: number; json: unknown } | undefined;
 }
 
 export class FakeHttpError extends Error {
@@ -61,6 +71,7 @@ export function createFakeUsers(options: {
   const codes = new Map<string, { login: string; redirectUri: string }>();
   const tokens = new Map<string, string>();
   const exchanges: { code: string; ok: boolean }[] = [];
+  const revoked: string[] = [];
   const userByLogin = (login: string) => options.users.find((u) => u.login === login);
   const readable = (user: FakeUser, installation: InstallationLike) =>
     installation.repositories
@@ -76,6 +87,12 @@ export function createFakeUsers(options: {
 
   return {
     exchanges,
+    revoked,
+    clientOf(basicCredential) {
+      const oauth = options.oauth;
+      const expected = oauth && Buffer.from(`${oauth.clientId}:${oauth.clientSecret}`).toString("base64");
+      return oauth && basicCredential === expected ? `client:${oauth.clientId}` : undefined;
+    },
     signIn(login) {
       signedIn = login;
     },
@@ -149,7 +166,16 @@ export function createFakeUsers(options: {
       }
       return undefined;
     },
-    api(route, parts, auth) {
+    api(route, parts, auth, body) {
+      if (route === "DELETE /applications/*/token") {
+        if (auth !== `client:${parts[1]}`) throw new FakeHttpError(401, "requires the client's credentials");
+        const token = String((body as { access_token?: unknown } | undefined)?.access_token ?? "");
+        const login = tokens.get(token);
+        if (!login) throw new FakeHttpError(404, "Not Found");
+        tokens.delete(token);
+        revoked.push(login);
+        return { status: 204, json: undefined };
+      }
       if (route === "GET /user") {
         const user = requireUser(auth);
         return { status: 200, json: { login: user.login, id: user.id, type: "User" } };

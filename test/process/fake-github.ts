@@ -215,6 +215,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const header = req.headers.authorization ?? "";
     const [scheme, credential] = header.split(" ");
     if (!credential) return "none";
+    if (/^basic$/i.test(scheme ?? "")) {
+      const client = users.clientOf(credential);
+      if (!client) throw new HttpError(401, "bad client credentials");
+      return client;
+    }
     if (/^bearer$/i.test(scheme ?? "") && credential.split(".").length === 3) {
       const problem = jwtProblem(credential, publicKey, options.appId);
       if (problem) throw new HttpError(401, `bad App JWT: ${problem}`);
@@ -244,7 +249,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const parts = path.split("/").slice(1).map(decodeURIComponent);
     const route = `${method} /${parts.map((p, i) => (isParam(parts, i) ? "*" : p)).join("/")}`;
 
-    if (parts[0] === "user") return users.api(route, parts, auth);
+    if (parts[0] === "user" || parts[0] === "applications") return users.api(route, parts, auth, body);
     if (parts[0] === "app") {
       if (auth !== "jwt") throw new HttpError(401, "App endpoints require the App's JWT");
       if (route === "POST /app/installations/*/access_tokens")
@@ -483,9 +488,10 @@ export function jwtProblem(jwt: string, publicKey: KeyObject, appId: string): st
 function isParam(parts: readonly string[], i: number): boolean {
   if (parts[0] === "user") return parts[1] === "installations" && i === 2;
   if (parts[0] === "app") return parts[1] === "installations" && i === 2;
+  if (parts[0] === "applications") return i === 1;
   if (parts[0] !== "repos") return false;
   if (i === 1 || i === 2) return true;
-  // /repos/o/r/statuses/{sha}, /issues/{n}/comments, /issues/comments/{id}, /pulls/{n}/files,
+  // /applications/{client_id}/token; /repos/o/r/statuses/{sha}, /issues/{n}/comments, /issues/comments/{id}, /pulls/{n}/files,
   // /collaborators/{user}/permission, /pulls/{n}, /commits/{ref}, /issues/comments/{id}/reactions,
   // /branches/{branch} (which may hold slashes)
   if (parts[3] === "branches") return i >= 4;
