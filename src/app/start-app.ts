@@ -51,6 +51,7 @@ import { openDatabase } from "../store/open-database.ts";
 import { allOf } from "../store/run-changes.ts";
 import { runDeployments } from "../store/run-deployments.ts";
 import { openRunStore, type RunStore } from "../store/run-store.ts";
+import { sentCheckRuns } from "../store/sent-check-runs.ts";
 import { sentReports } from "../store/sent-reports.ts";
 import { createPageRoutes } from "./page-routes.ts";
 import type { ServerEnv } from "./read-server-env.ts";
@@ -111,7 +112,11 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger: logger.child({ name: "notify" }),
     metrics: { notification: (channel, outcome) => metrics.notification(channel, outcome) },
   });
-  const onChange = allOf(enqueueReports(enqueueOutbox), enqueueDeployments, notifier?.onChange);
+  const onChange = allOf(
+    enqueueReports(enqueueOutbox, { checks: config.settings.checks }),
+    enqueueDeployments,
+    notifier?.onChange,
+  );
   const store = await openRunStore(db, {
     logger: logger.child({ name: "store" }),
     onChange,
@@ -163,6 +168,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     statusContext: config.settings.statusContext,
     publicUrl: env.publicUrl,
     sent: sentReports(db),
+    sentCheckRuns: sentCheckRuns(db),
     logger: logger.child({ name: "reporter" }),
   });
   // One handler per outbox topic; every process (server or worker) delivers what any of them recorded.

@@ -193,6 +193,12 @@ const Settings = z
       .max(60)
       .default("deploy-bot")
       .describe('Commit status context prefix: "<statusContext>/<pipeline>".'),
+    checks: z
+      .boolean()
+      .default(false)
+      .describe(
+        "true: report each pipeline as a check run named <statusContext>/<pipeline> (re-run button, buttons, log tail) instead of a commit status.",
+      ),
     timeout: Duration.default("30m").describe("Default pipeline timeout."),
     concurrency: z.int().min(1).max(64).default(2).describe("Runs executing at once per worker."),
     retention: z

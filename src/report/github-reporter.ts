@@ -1,6 +1,6 @@
 /**
- * Reports runs to GitHub from the outbox: a commit status per run and, for pull requests, the one living
- * comment. The store enqueues a message in the same transaction as every change of runs (`enqueue-reports.ts`);
+ * Reports runs to GitHub from the outbox: a commit status (or, with `settings.checks`, a check run:
+ * `send-check-runs.ts`) per run and, for pull requests, the one living comment. The store enqueues a message in the same transaction as every change of runs (`enqueue-reports.ts`);
  * the outbox drainer hands each one to these handlers, which:
  * - read the runs as they are now (never the state at the time of the change), so a burst of changes costs
  *   one report and an older state can never be sent after a newer one;
@@ -17,19 +17,23 @@ import type { Delivered } from "../outbox/drain-outbox.ts";
 import type { RunRecord } from "../runs/run.ts";
 import type { EnvironmentQueue } from "../store/environment-queue.ts";
 import type { Logger } from "../store/logger.ts";
+import type { SentCheckRuns } from "../store/sent-check-runs.ts";
 import type { PullRequestKey, SentReports } from "../store/sent-reports.ts";
 import { type CommentUpserter, createCommentUpserter } from "./comment-upserter.ts";
-import { describeGitHubFailure } from "./github-errors.ts";
 import type { OctokitLike } from "./octokit-like.ts";
 import { failingStep, renderComment, TAIL_LINES } from "./render-comment.ts";
 import { renderStatus, statusContext } from "./render-status.ts";
+import { reportFailures } from "./report-failures.ts";
 import {
+  CHECK_TOPIC,
   COMMENT_TOPIC,
   commentKey,
   parseCommentPayload,
   parseStatusPayload,
   STATUS_TOPIC,
 } from "./report-messages.ts";
+import { createCheckRunSender } from "./send-check-runs.ts";
+import { sendOneAtATime } from "./send-one-at-a-time.ts";
 
 export type { Delivered } from "../outbox/drain-outbox.ts";
 export type { OctokitLike } from "./octokit-like.ts";
@@ -45,6 +49,8 @@ export interface ReporterDeps {
   environmentQueue?(environment: string): Promise<EnvironmentQueue>;
   /** What GitHub was last told. */
   sent: SentReports;
+  /** What GitHub was last told as check runs (`settings.checks: true`). */
+  sentCheckRuns: SentCheckRuns;
   /** Status context prefix (`settings.statusContext`): contexts are `<statusContext>/<pipeline>`. */
   statusContext: string;
   /** `PUBLIC_URL`; when set, statuses and the comment link to `<publicUrl>/runs/<id>`. */
@@ -60,11 +66,16 @@ export interface ReporterDeps {
 export interface GitHubReporter {
   /** Sends the statuses of a delivery's runs that GitHub does not show yet. */
   reportStatuses(deliveryId: string): Promise<Delivered>;
+  /** Creates or updates the check runs of a delivery's runs that GitHub does not show yet (`settings.checks`). */
+  reportCheckRuns(deliveryId: string): Promise<Delivered>;
   /** Brings the PR's comment up to date with its newest delivery. */
   reportComment(pr: PullRequestKey): Promise<Delivered>;
   /** The outbox handlers, by topic. */
   readonly handlers: Readonly<
-    Record<typeof STATUS_TOPIC | typeof COMMENT_TOPIC, (message: { payload: unknown }) => Promise<Delivered>>
+    Record<
+      typeof STATUS_TOPIC | typeof CHECK_TOPIC | typeof COMMENT_TOPIC,
+      (message: { payload: unknown }) => Promise<Delivered>
+    >
   >;
 }
 
@@ -78,6 +89,18 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
   const log = deps.logger;
   const now = deps.now ?? (() => new Date());
   const comments = deps.comments ?? createCommentUpserter();
+  const { gitHubFailed, storeFailed } = reportFailures(log);
+  const sendCheckRuns = createCheckRunSender({
+    octokitFor: deps.octokitFor,
+    runsForDelivery: deps.runsForDelivery,
+    logTail: deps.logTail,
+    sent: deps.sentCheckRuns,
+    statusContext: deps.statusContext,
+    runUrl,
+    failures: { gitHubFailed, storeFailed },
+    logger: log,
+    now,
+  });
   const chains = new Map<string, Promise<unknown>>();
 
   /** Runs `fn` after every earlier report of `key` in this process has settled. */
@@ -108,59 +131,38 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
     return { runs, due };
   }
 
-  /**
-   * Sends one differing status at a time, reading the runs again before each: writes queue behind GitHub's
-   * write limit (~1/s), and a status computed before the wait may be stale by the time it could be sent.
-   */
+  /** Sends the statuses that differ, one at a time (`send-one-at-a-time.ts`). */
   async function sendStatuses(deliveryId: string): Promise<Delivered> {
     let octokit: OctokitLike | undefined;
-    let refused: Delivered | undefined;
-    const refusedRuns = new Set<string>();
-    // Each write brings one run's status up to date; changes after the last read have their own message.
-    let writesLeft: number | undefined;
-    for (;;) {
-      let read: Awaited<ReturnType<typeof dueStatuses>>;
-      try {
-        read = await dueStatuses(deliveryId);
-      } catch (error) {
-        return storeFailed(error, { deliveryId });
-      }
-      writesLeft ??= 2 * read.runs.length;
-      const next = read.due.find(({ run }) => !refusedRuns.has(run.id));
-      const event = read.runs[0]?.event; // none: pruned meanwhile, nothing left to report
-      if (!event || !next || writesLeft <= 0) return refused ?? DELIVERED;
-      writesLeft -= 1;
-      if (event.installationId === undefined) {
-        log.warn({ deliveryId }, "no installation id: cannot report to GitHub");
+    return sendOneAtATime({
+      deliveryId,
+      readDue: () => dueStatuses(deliveryId),
+      send: async ({ run, status }, installationId) => {
+        const targetUrl = runUrl(run.id);
+        try {
+          octokit ??= await deps.octokitFor(installationId);
+          await octokit.rest.repos.createCommitStatus({
+            owner: run.event.repo.owner,
+            repo: run.event.repo.name,
+            sha: run.event.sha,
+            state: status.state,
+            description: status.description,
+            context: statusContext(deps.statusContext, run.pipeline),
+            ...(targetUrl ? { target_url: targetUrl } : {}),
+          });
+        } catch (error) {
+          return gitHubFailed(error, { deliveryId, runId: run.id });
+        }
+        try {
+          await deps.sent.recordStatusSent(run.id, status);
+        } catch (error) {
+          return storeFailed(error, { deliveryId, runId: run.id });
+        }
         return DELIVERED;
-      }
-      const { run, status } = next;
-      const targetUrl = runUrl(run.id);
-      try {
-        octokit ??= await deps.octokitFor(event.installationId);
-        await octokit.rest.repos.createCommitStatus({
-          owner: run.event.repo.owner,
-          repo: run.event.repo.name,
-          sha: run.event.sha,
-          state: status.state,
-          description: status.description,
-          context: statusContext(deps.statusContext, run.pipeline),
-          ...(targetUrl ? { target_url: targetUrl } : {}),
-        });
-      } catch (error) {
-        const answer = gitHubFailed(error, { deliveryId, runId: run.id });
-        // A transient failure stops here: the rest would most likely fail alike; the retry sends them all.
-        if (!answer.ok && answer.retryable) return answer;
-        refused ??= answer;
-        refusedRuns.add(run.id);
-        continue;
-      }
-      try {
-        await deps.sent.recordStatusSent(run.id, status);
-      } catch (error) {
-        return storeFailed(error, { deliveryId, runId: run.id });
-      }
-    }
+      },
+      storeFailed,
+      logger: log,
+    });
   }
 
   async function sendComment(pr: PullRequestKey): Promise<Delivered> {
@@ -243,40 +245,25 @@ export function createGitHubReporter(deps: ReporterDeps): GitHubReporter {
     return tails;
   }
 
-  /** Logs a failed GitHub call and tells the outbox whether (and when) to try again. */
-  function gitHubFailed(error: unknown, context: object): Delivered {
-    const f = describeGitHubFailure(error);
-    const fields = { ...context, method: f.method, url: f.url, status: f.status, err: f.message };
-    if (f.transient) {
-      log.warn(fields, "GitHub call failed (transient); the outbox will try again");
-      return {
-        ok: false,
-        retryable: true,
-        error: f.message,
-        ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}),
-      };
-    }
-    log.error(fields, `GitHub answered ${f.status ?? "an error"}; not retrying`);
-    return { ok: false, retryable: false, error: f.message };
-  }
-
-  function storeFailed(error: unknown, context: object): Delivered {
-    log.warn({ ...context, err: String(error) }, "could not read or record what was reported");
-    return { ok: false, retryable: true, error: String(error) };
-  }
-
   const malformed: Delivered = { ok: false, retryable: false, error: "not a report message" };
   const reportStatuses = (deliveryId: string) =>
     serialised(`${STATUS_TOPIC} ${deliveryId}`, () => sendStatuses(deliveryId));
+  const reportCheckRuns = (deliveryId: string) =>
+    serialised(`${CHECK_TOPIC} ${deliveryId}`, () => sendCheckRuns(deliveryId));
   const reportComment = (pr: PullRequestKey) =>
     serialised(`${COMMENT_TOPIC} ${commentKey(pr.repo, pr.prNumber)}`, () => sendComment(pr));
   return {
     reportStatuses,
+    reportCheckRuns,
     reportComment,
     handlers: {
       [STATUS_TOPIC]: async (message) => {
         const payload = parseStatusPayload(message.payload);
         return payload ? reportStatuses(payload.deliveryId) : malformed;
+      },
+      [CHECK_TOPIC]: async (message) => {
+        const payload = parseStatusPayload(message.payload);
+        return payload ? reportCheckRuns(payload.deliveryId) : malformed;
       },
       [COMMENT_TOPIC]: async (message) => {
         const payload = parseCommentPayload(message.payload);

@@ -4,13 +4,16 @@
  * | topic            | key                         | payload                     | the handler sends                         |
  * |------------------|-----------------------------|-----------------------------|-------------------------------------------|
  * | `github-status`  | the delivery id             | `{ deliveryId }`            | the commit status of each of its runs     |
+ * | `github-check`   | the delivery id             | `{ deliveryId }`            | the check run of each of its runs         |
  * | `github-comment` | `owner/name#<pr>`, lower    | `{ repo, prNumber }`        | the PR's one comment, for its newest head |
  *
  * One message per delivery (and per pull request), not per change: a pending message with the same key is
  * replaced, so a burst of changes costs one report, and the handler reads the runs as they are when it sends.
+ * A delivery's runs are reported as commit statuses or, with `settings.checks: true`, as check runs; never both.
  */
 
 export const STATUS_TOPIC = "github-status";
+export const CHECK_TOPIC = "github-check";
 export const COMMENT_TOPIC = "github-comment";
 
 /** A run the change touched, as far as reporting needs to know. */
@@ -30,19 +33,26 @@ export interface CommentPayload {
 }
 
 export interface ReportMessage {
-  readonly topic: typeof STATUS_TOPIC | typeof COMMENT_TOPIC;
+  readonly topic: typeof STATUS_TOPIC | typeof CHECK_TOPIC | typeof COMMENT_TOPIC;
   readonly key: string;
   readonly payload: StatusPayload | CommentPayload;
 }
 
-/** The messages for `runs`, one per delivery and one per pull request, in first-seen order. */
-export function reportMessages(runs: readonly ChangedRun[]): ReportMessage[] {
+/**
+ * The messages for `runs`, one per delivery (a status or, with `checks`, a check run message) and one per pull
+ * request, in first-seen order.
+ */
+export function reportMessages(
+  runs: readonly ChangedRun[],
+  options: { checks?: boolean } = {},
+): ReportMessage[] {
   const messages = new Map<string, ReportMessage>();
+  const topic = options.checks ? CHECK_TOPIC : STATUS_TOPIC;
   for (const run of runs) {
-    const status = `${STATUS_TOPIC} ${run.deliveryId}`;
+    const status = `${topic} ${run.deliveryId}`;
     if (!messages.has(status))
       messages.set(status, {
-        topic: STATUS_TOPIC,
+        topic,
         key: run.deliveryId,
         payload: { deliveryId: run.deliveryId },
       });
@@ -62,7 +72,7 @@ export function commentKey(repo: string, prNumber: number): string {
   return `${repo}#${prNumber}`.toLowerCase();
 }
 
-/** The payload of a `github-status` message, or undefined if it is not one. */
+/** The payload of a `github-status` or `github-check` message, or undefined if it is not one. */
 export function parseStatusPayload(payload: unknown): StatusPayload | undefined {
   const p = payload as Partial<StatusPayload> | null;
   return typeof p?.deliveryId === "string" && p.deliveryId !== "" ? { deliveryId: p.deliveryId } : undefined;

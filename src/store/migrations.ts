@@ -186,6 +186,21 @@ CREATE INDEX runs_deployed ON runs (repo, environment, finished_at) WHERE state 
 CREATE INDEX runs_at_sha ON runs (repo, sha);
 `,
   },
+  {
+    version: 10,
+    name: "what GitHub was last told as a check run, per run",
+    sql: `
+CREATE TABLE report_checks (
+  run_id text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  check_run_id bigint,
+  create_started boolean NOT NULL DEFAULT false,
+  completed boolean NOT NULL DEFAULT false,
+  replaced_check_run_id bigint,
+  body_sha256 text,
+  sent_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 /** Any 64-bit constant works; it only has to be the same in every process of deploy-bot. */

@@ -31,6 +31,7 @@ describe("parseConfig", () => {
         version: 1,
         settings: {
           statusContext: "deploy-bot",
+          checks: false,
           timeout: "30m",
           concurrency: 2,
           retention: { days: 30, runs: 1000 },

@@ -10,6 +10,7 @@ import { withReliableDefaults } from "../../src/report/octokit-options.ts";
 import { COMMENT_MARKER } from "../../src/report/render-comment.ts";
 import { COMMENT_TOPIC, STATUS_TOPIC } from "../../src/report/report-messages.ts";
 import type { RunRecord } from "../../src/runs/run.ts";
+import type { SentCheckRun, SentCheckRuns } from "../../src/store/sent-check-runs.ts";
 import type { PullRequestKey, SentComment, SentReports, SentStatus } from "../../src/store/sent-reports.ts";
 import { at, prEvent, run, SHA, step, testSteps } from "./fixtures.ts";
 
@@ -45,6 +46,24 @@ function store(initial: RunRecord[]) {
   const runs = new Map(initial.map((r) => [r.id, r]));
   const statuses = new Map<string, SentStatus>();
   const comments = new Map<string, SentComment>();
+  const checkRuns = new Map<string, SentCheckRun>();
+  const sentChecks: SentCheckRuns = {
+    async checkRunsSent(ids) {
+      return new Map(ids.flatMap((id) => (checkRuns.has(id) ? [[id, checkRuns.get(id)!] as const] : [])));
+    },
+    async markCreating(id, replaces) {
+      checkRuns.set(id, {
+        checkRunId: null,
+        createStarted: true,
+        completed: false,
+        replacedCheckRunId: replaces,
+        bodySha256: null,
+      });
+    },
+    async recordCheckRunSent(id, sent) {
+      checkRuns.set(id, { ...sent, createStarted: false, replacedCheckRunId: null });
+    },
+  };
   const prKey = (pr: PullRequestKey) => `${pr.repo}#${pr.prNumber}`.toLowerCase();
   const sent: SentReports = {
     async statusesSent(ids) {
@@ -71,6 +90,8 @@ function store(initial: RunRecord[]) {
   };
   return {
     sent,
+    sentChecks,
+    checkRuns,
     statuses,
     set(record: RunRecord) {
       runs.set(record.id, record);
@@ -100,6 +121,7 @@ function deps(
     runsForDelivery: (id) => s.runsForDelivery(id),
     logTail: async () => "",
     sent: s.sent,
+    sentCheckRuns: s.sentChecks,
     statusContext: "deploy-bot",
     publicUrl: "https://bot.example.com/",
     logger,

@@ -13,6 +13,7 @@ import { createGitHubReporter, type GitHubReporter } from "../../src/report/gith
 import type { Database } from "../../src/store/database.ts";
 import { openDatabase } from "../../src/store/open-database.ts";
 import { openRunStore, type RunStore } from "../../src/store/run-store.ts";
+import { sentCheckRuns } from "../../src/store/sent-check-runs.ts";
 import { sentReports } from "../../src/store/sent-reports.ts";
 import { storageModes } from "../helpers/database.ts";
 import { delivery, pullRequestEvent, pushEvent, run } from "../queue/fixtures.ts";
@@ -42,6 +43,7 @@ async function open(options: { dataDir: string } | { databaseUrl: string }, drai
     runsForDelivery: (id) => store.runsForDelivery(id),
     logTail: (id, step, lines) => store.logTail(id, step, lines),
     sent: sentReports(db),
+    sentCheckRuns: sentCheckRuns(db),
     statusContext: "deploy-bot",
     logger: quiet,
   });
