@@ -169,7 +169,8 @@ export function renderCheckRunText(run: RunRecord, log: string): string | undefi
   for (const wanted of TAIL_STEPS) {
     const lines = lastLines(log, wanted);
     if (lines.length === 0 || lines.every((line) => line.trim() === "")) return undefined;
-    const text = `Last ${lines.length} lines of ${stepName} (secrets masked):\n\n${codeBlock(lines.join("\n"))}\n`;
+    const what = lines.length === 1 ? "Last line" : `Last ${lines.length} lines`;
+    const text = `${what} of ${stepName} (secrets masked):\n\n${codeBlock(lines.join("\n"))}\n`;
     if (text.length <= CHECK_OUTPUT_MAX) return text;
   }
   return undefined;

@@ -40,7 +40,8 @@ interface DueCheckRun {
 
 /** Sends the check runs of a delivery's runs that differ from what GitHub shows. */
 export function createCheckRunSender(deps: CheckRunDeps): (deliveryId: string) => Promise<Delivered> {
-  async function readDue(deliveryId: string) {
+  /** `logs`: the failed runs' tails read so far in this round (a final run's log no longer changes). */
+  async function readDue(deliveryId: string, logs: Map<string, string | undefined>) {
     const runs = await deps.runsForDelivery(deliveryId);
     const sent = await deps.sent.checkRunsSent(runs.map((run) => run.id));
     const at = deps.now();
@@ -51,7 +52,7 @@ export function createCheckRunSender(deps: CheckRunDeps): (deliveryId: string) =
         delivery: runs,
         name: statusContext(deps.statusContext, run.pipeline),
         detailsUrl: deps.runUrl(run.id),
-        log: await failedLog(run),
+        log: logs.has(run.id) ? logs.get(run.id) : await failedLog(run, logs),
         now: at,
       });
       const bodySha256 = createHash("sha256").update(JSON.stringify(rendered)).digest("hex");
@@ -62,12 +63,17 @@ export function createCheckRunSender(deps: CheckRunDeps): (deliveryId: string) =
   }
 
   /** The failing step's masked log tail; a failed read only leaves `output.text` out. */
-  async function failedLog(run: RunRecord): Promise<string | undefined> {
+  async function failedLog(
+    run: RunRecord,
+    logs: Map<string, string | undefined>,
+  ): Promise<string | undefined> {
     if (run.state !== "failed" && run.state !== "timed_out") return undefined;
     const step = failingStep(run.steps);
     if (!step) return undefined;
     try {
-      return await deps.logTail(run.id, step.index, CHECK_TAIL_LINES);
+      const tail = await deps.logTail(run.id, step.index, CHECK_TAIL_LINES);
+      logs.set(run.id, tail);
+      return tail;
     } catch (error) {
       deps.logger.warn({ runId: run.id, err: String(error) }, "could not read a log tail for the check run");
       return undefined;
@@ -119,9 +125,10 @@ export function createCheckRunSender(deps: CheckRunDeps): (deliveryId: string) =
 
   return async (deliveryId) => {
     let octokit: OctokitLike | undefined;
+    const logs = new Map<string, string | undefined>();
     return sendOneAtATime({
       deliveryId,
-      readDue: () => readDue(deliveryId),
+      readDue: () => readDue(deliveryId, logs),
       send: async (item, installationId) => {
         try {
           octokit ??= await deps.octokitFor(installationId);

@@ -8,7 +8,7 @@ import {
 } from "../../src/report/github-reporter.ts";
 import { withReliableDefaults } from "../../src/report/octokit-options.ts";
 import { COMMENT_MARKER } from "../../src/report/render-comment.ts";
-import { COMMENT_TOPIC, STATUS_TOPIC } from "../../src/report/report-messages.ts";
+import { CHECK_TOPIC, COMMENT_TOPIC, STATUS_TOPIC } from "../../src/report/report-messages.ts";
 import type { RunRecord } from "../../src/runs/run.ts";
 import type { SentCheckRun, SentCheckRuns } from "../../src/store/sent-check-runs.ts";
 import type { PullRequestKey, SentComment, SentReports, SentStatus } from "../../src/store/sent-reports.ts";
@@ -515,6 +515,193 @@ describe("GitHub reporter: PR comment", () => {
       .reply(201, { id: 32 });
     expect(await createGitHubReporter(deps(s, logger)).reportComment(pr)).toEqual(DELIVERED);
     expect(await s.sent.commentSent(pr)).toMatchObject({ commentId: 32 });
+    expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe("GitHub reporter: check runs (settings.checks)", () => {
+  const CHECK_RUNS = "/repos/acme/app/check-runs";
+  /** Records method, path and JSON body of each check run call in order; creates get ids 100, 101, … */
+  function checkRecorder(calls: { method: string; path: string; body: Record<string, unknown> }[]) {
+    let nextId = 100;
+    return async (request: Request) => {
+      const body = (await request.json()) as Record<string, unknown>;
+      calls.push({ method: request.method, path: new URL(request.url).pathname, body });
+      return {
+        id: request.method === "POST" ? nextId++ : Number(new URL(request.url).pathname.split("/").pop()),
+      };
+    };
+  }
+
+  it("creates one check run per run, then updates it: queued → in_progress → completed with the log tail", async () => {
+    const s = store([
+      run({ id: "t", pipeline: "test", steps: testSteps([]) }),
+      run({ id: "d", pipeline: "deploy", needs: ["test"], environment: "production" }),
+    ]);
+    const { entries, logger } = recordingLogger();
+    const tails: [string, number, number][] = [];
+    const reporter = createGitHubReporter(
+      deps(s, logger, plainOctokit(), {
+        logTail: async (runId, index, lines) => {
+          tails.push([runId, index, lines]);
+          return "npm ERR! token=[masked]\n";
+        },
+      }),
+    );
+    const calls: { method: string; path: string; body: Record<string, unknown> }[] = [];
+    const reply = checkRecorder(calls);
+    const scope = nock(API)
+      .post(CHECK_RUNS)
+      .times(2)
+      .reply(201, reply)
+      .patch(`${CHECK_RUNS}/100`)
+      .times(2)
+      .reply(200, reply)
+      .patch(`${CHECK_RUNS}/101`)
+      .reply(200, reply);
+    const deliver = async () => expect(await reporter.reportCheckRuns("delivery-1")).toEqual(DELIVERED);
+
+    await deliver();
+    s.set({ ...s.get("t"), state: "running", startedAt: at(0), steps: testSteps(["running"]) });
+    await deliver();
+    await deliver(); // nothing changed: nothing sent
+    s.set({ ...s.get("t"), state: "failed", finishedAt: at(40), steps: testSteps(["passed", "failed"]) });
+    s.set({ ...s.get("d"), state: "skipped", finishedAt: at(40) });
+    await deliver();
+
+    expect(calls.map((c) => `${c.method} ${c.path} ${c.body.status}/${c.body.conclusion ?? "-"}`)).toEqual([
+      `POST ${CHECK_RUNS} queued/-`,
+      `POST ${CHECK_RUNS} queued/-`,
+      `PATCH ${CHECK_RUNS}/100 in_progress/-`,
+      `PATCH ${CHECK_RUNS}/100 completed/failure`,
+      `PATCH ${CHECK_RUNS}/101 completed/skipped`,
+    ]);
+    expect(calls[0]?.body).toEqual({
+      head_sha: SHA,
+      name: "deploy-bot/test",
+      external_id: "t",
+      details_url: "https://bot.example.com/runs/t",
+      status: "queued",
+      output: expect.objectContaining({ title: "Queued" }),
+    });
+    expect(calls[2]?.body).toMatchObject({ started_at: "2025-01-01T12:00:00.000Z", actions: [] });
+    expect(calls[3]?.body).toMatchObject({
+      name: "deploy-bot/test",
+      external_id: "t",
+      completed_at: "2025-01-01T12:00:40.000Z",
+      output: {
+        title: "Failed: Unit tests exited with 1",
+        text: "Last line of `Unit tests` (secrets masked):\n\n```text\nnpm ERR! token=[masked]\n```\n",
+      },
+    });
+    expect(calls[4]?.body.output).toMatchObject({ title: "Skipped: test failed" });
+    expect(calls.some((c) => "head_sha" in c.body && c.method === "PATCH")).toBe(false);
+    expect(tails).toEqual([["t", 1, 200]]);
+    expect(s.checkRuns.get("t")).toMatchObject({ checkRunId: 100, completed: true });
+    expect(scope.isDone()).toBe(true);
+    expect(entries.filter((e) => e.level === "warn" || e.level === "error")).toEqual([]);
+  });
+
+  it("a run approved after action_required gets a new check run; the old one stays as history", async () => {
+    const s = store([run({ id: "t", state: "awaiting_approval", event: prEvent({ fork: true }) })]);
+    const { logger } = recordingLogger();
+    const reporter = createGitHubReporter(deps(s, logger));
+    const calls: { method: string; path: string; body: Record<string, unknown> }[] = [];
+    const reply = checkRecorder(calls);
+    const scope = nock(API).post(CHECK_RUNS).times(2).reply(201, reply);
+
+    expect(await reporter.reportCheckRuns("delivery-1")).toEqual(DELIVERED);
+    s.set({ ...s.get("t"), state: "queued" });
+    expect(await reporter.reportCheckRuns("delivery-1")).toEqual(DELIVERED);
+
+    expect(calls[0]?.body).toMatchObject({
+      status: "completed",
+      conclusion: "action_required",
+      actions: [{ identifier: "approve", label: "Approve", description: "Run this fork's commit 1a2b3c4" }],
+    });
+    expect(calls[1]?.body).toMatchObject({ status: "queued", external_id: "t" });
+    expect(calls[1]?.body).not.toHaveProperty("actions");
+    expect(s.checkRuns.get("t")).toMatchObject({ checkRunId: 101, completed: false });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("after a create whose answer was lost, finds the check run by external_id instead of creating a second", async () => {
+    const s = store([run({ id: "t", pipeline: "test" })]);
+    const { logger } = recordingLogger();
+    const reporter = createGitHubReporter(deps(s, logger));
+    const scope = nock(API)
+      .post(CHECK_RUNS)
+      .reply(502, { message: "Bad Gateway" })
+      .get(`/repos/acme/app/commits/${SHA}/check-runs`)
+      .query({ check_name: "deploy-bot/test", filter: "all", per_page: "100" })
+      .reply(200, {
+        total_count: 2,
+        check_runs: [
+          { id: 7, external_id: "another-run" },
+          { id: 8, external_id: "t" },
+        ],
+      })
+      .patch(`${CHECK_RUNS}/8`)
+      .reply(200, { id: 8 });
+
+    expect(await reporter.reportCheckRuns("delivery-1")).toMatchObject({ ok: false, retryable: true });
+    expect(s.checkRuns.get("t")).toMatchObject({ checkRunId: null, createStarted: true });
+    s.set({ ...s.get("t"), state: "running", startedAt: at(0) });
+    expect(await reporter.reportCheckRuns("delivery-1")).toEqual(DELIVERED);
+    expect(s.checkRuns.get("t")).toMatchObject({ checkRunId: 8, createStarted: false });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("a lost create that never reached GitHub is created after the lookup finds nothing", async () => {
+    const s = store([run({ id: "t", pipeline: "test" })]);
+    const { logger } = recordingLogger();
+    const reporter = createGitHubReporter(deps(s, logger));
+    const scope = nock(API)
+      .post(CHECK_RUNS)
+      .replyWithError("socket hang up")
+      .get(`/repos/acme/app/commits/${SHA}/check-runs`)
+      .query(true)
+      .reply(200, { total_count: 0, check_runs: [] })
+      .post(CHECK_RUNS)
+      .reply(201, { id: 9 });
+    expect(await reporter.reportCheckRuns("delivery-1")).toMatchObject({ ok: false, retryable: true });
+    expect(await reporter.reportCheckRuns("delivery-1")).toEqual(DELIVERED);
+    expect(s.checkRuns.get("t")).toMatchObject({ checkRunId: 9 });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("a refused create (422) is logged and not retried; the delivery's other runs are still reported", async () => {
+    const s = store([run({ id: "t", pipeline: "test" }), run({ id: "l", pipeline: "lint" })]);
+    const { entries, logger } = recordingLogger();
+    const reporter = createGitHubReporter(deps(s, logger));
+    const scope = nock(API)
+      .post(CHECK_RUNS, (body) => body.external_id === "t")
+      .reply(422, { message: "Validation Failed" })
+      .post(CHECK_RUNS, (body) => body.external_id === "l")
+      .reply(201, { id: 5 });
+    expect(await reporter.reportCheckRuns("delivery-1")).toMatchObject({ ok: false, retryable: false });
+    expect(s.checkRuns.get("l")).toMatchObject({ checkRunId: 5 });
+    expect(entries.find((e) => e.level === "error")?.obj).toMatchObject({
+      runId: "t",
+      status: 422,
+      method: "POST",
+    });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("the outbox handler takes a delivery id; anything else is a malformed message", async () => {
+    const s = store([run({ id: "t", pipeline: "test", state: "passed", finishedAt: at(2) })]);
+    const { logger } = recordingLogger();
+    const reporter = createGitHubReporter(deps(s, logger));
+    const scope = nock(API).post(CHECK_RUNS).reply(201, { id: 3 });
+    expect(await reporter.handlers[CHECK_TOPIC]({ payload: { deliveryId: "delivery-1" } })).toEqual(
+      DELIVERED,
+    );
+    expect(await reporter.handlers[CHECK_TOPIC]({ payload: { deliveryId: ["x"] } })).toMatchObject({
+      ok: false,
+      retryable: false,
+    });
+    expect(await reporter.handlers[CHECK_TOPIC]({ payload: { deliveryId: "gone" } })).toEqual(DELIVERED);
     expect(scope.isDone()).toBe(true);
   });
 });
