@@ -7,6 +7,7 @@
 import { describe, it } from "vitest";
 import { browserLogin, skipBrowser } from "./browser.case.ts";
 import { catchUpMissedDeliveries } from "./catch-up.case.ts";
+import { checkRunsInsteadOfStatuses } from "./checks.case.ts";
 import { commandsOnPullRequest, manualDeployAndRollback } from "./commands.case.ts";
 import { dashboardBehindLogin } from "./dashboard.case.ts";
 import { deploymentsFollowRuns, failingDeployEndsFailure } from "./deployments.case.ts";
@@ -30,6 +31,11 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it("a push to main runs test then deploy: final statuses success, and the run page", pushToMain);
   it("a pull request (opened, then synchronize) keeps one comment, edited in place", pullRequestComment);
   it("a failing test: deploy is skipped and never runs", failingTestSkipsDeploy);
+  it(
+    "settings.checks: a check run per pipeline (exact SHA, details URL, log tail, Deploy button), no statuses",
+    checkRunsInsteadOfStatuses,
+    120_000,
+  );
   it(
     "a deploy is a GitHub Deployment: exact SHA, queued → in_progress → success, its URL",
     deploymentsFollowRuns,

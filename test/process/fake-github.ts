@@ -6,7 +6,7 @@
  * - `POST /app/installations/{id}/access_tokens` issues `ghs_…` tokens, scoped as the body asks
  *   (`repositories`, `permissions`); every other call must carry a token issued for the repository it names.
  * - It answers the REST calls the bot makes (commit statuses, the PR comment, PR files, collaborator
- *   permission …) from a small in-memory model, records every call, and records as a **violation** any call
+ *   permission, check runs in `fake-checks.ts` …) from a small in-memory model, records every call, and records as a **violation** any call
  *   that is not an operation of GitHub's OpenAPI description (GHES flavour) or whose body does not validate,
  *   any call it cannot authenticate, and any call it has no answer for. Tests assert `violations` is empty.
  * - `gitAccess(token, repo)` tells the git remote whether a token may read a repository.
@@ -14,6 +14,7 @@
 import { createPublicKey, createVerify, type KeyObject, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createFakeChecks, type FakeCheckRun } from "./fake-checks.ts";
 import { type FakeDeliveries, fakeDeliveries } from "./fake-deliveries.ts";
 import { createFakeDeployments, type FakeDeployment } from "./fake-deployments.ts";
 import {
@@ -113,6 +114,8 @@ export interface FakeGitHub {
   comments(repo: string, number: number): Comment[];
   /** Deployments created, in order, each with its statuses (`fake-deployments.ts`). */
   deployments(repo?: string): FakeDeployment[];
+  /** Check runs created, in order, each with every write (`fake-checks.ts`). */
+  checkRuns(filter?: { repo?: string; sha?: string }): FakeCheckRun[];
   /** The App's webhook deliveries (`GET /app/hook/deliveries`): feed it with `deliveries.made(...)`. */
   readonly deliveries: FakeDeliveries;
   /** The files `GET /repos/{owner}/{repo}/pulls/{n}/files` lists. */
@@ -163,6 +166,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       for (const s of statuses) if (s.repo === repo && s.sha === sha) latest.set(s.context, s.state);
       return [...latest.values()];
     },
+    fail: (status, message) => {
+      throw new HttpError(status, message);
+    },
+  });
+  const checks = createFakeChecks({
+    appId: Number(options.appId),
+    nextId: () => nextId++,
     fail: (status, message) => {
       throw new HttpError(status, message);
     },
@@ -320,6 +330,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         try {
           return (
             deployments.answer(route, repo, parts, query, b) ??
+            checks.answer(route, repo, parts, query, b) ??
             answerCommands(commands, route, parts, repo, b, () => nextId++) ??
             repositories.answer(route, repo, parts)
           );
@@ -434,6 +445,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         .map((c) => ({ id: c.id, body: c.body }));
     },
     deployments: (repo) => deployments.list(repo),
+    checkRuns: (filter) => checks.list(filter),
     setPullRequestFiles(repo, number, files) {
       pullFiles.set(`${repo}#${number}`, files);
     },
