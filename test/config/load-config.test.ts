@@ -115,6 +115,11 @@ describe("parseConfig", () => {
       ["deploy.config.yaml:12:21: settings.timeout: a duration must be longer than 0s"],
     ],
     [
+      "checks as a string",
+      `${VALID}settings: {checks: "yes"}\n`,
+      ['deploy.config.yaml:12:20: settings.checks: expected true or false, got the string "yes"'],
+    ],
+    [
       "empty steps",
       VALID.replace(/steps:\n.*\n.*npm test\n/, "steps: []\n"),
       ["deploy.config.yaml:4:12: pipelines.test.steps: a pipeline needs at least one step"],
