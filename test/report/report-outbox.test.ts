@@ -30,9 +30,13 @@ interface Opened {
   close(): Promise<void>;
 }
 
-async function open(options: { dataDir: string } | { databaseUrl: string }, drain: boolean): Promise<Opened> {
+async function open(
+  options: { dataDir: string } | { databaseUrl: string },
+  drain: boolean,
+  settings: { checks?: boolean } = {},
+): Promise<Opened> {
   const db = await openDatabase(options);
-  const store = await openRunStore(db, { onChange: enqueueReports(enqueueOutbox) });
+  const store = await openRunStore(db, { onChange: enqueueReports(enqueueOutbox, settings) });
   const octokit = new ProbotOctokit({
     auth: { token: "test-token" },
     throttle: { enabled: false },
@@ -136,6 +140,41 @@ for (const mode of await storageModes()) {
               payload: { repo: "acme/app", prNumber: 7 },
               version: 3,
             },
+          ]);
+        } finally {
+          await app.close();
+          await created.cleanup();
+        }
+      });
+
+      it("settings.checks: the same changes report one check run, created then updated, and no status", async () => {
+        const created = await mode.create();
+        const app = await open(created.options, true, { checks: true });
+        try {
+          const writes: string[] = [];
+          const record = async (request: Request) => {
+            const body = (await request.json()) as { status: string; conclusion?: string };
+            writes.push(`${request.method} ${body.status} ${body.conclusion ?? ""}`.trim());
+            return { id: 77 };
+          };
+          const checks = nock(API)
+            .persist()
+            .post("/repos/acme/app/check-runs")
+            .reply(201, record)
+            .patch("/repos/acme/app/check-runs/77")
+            .reply(200, record);
+          const statuses = nock(API)
+            .post(/\/statuses\//)
+            .reply(201, {});
+          await runToTheEnd(app.store);
+          await waitUntil("the completed check run", () => writes.at(-1) === "PATCH completed success");
+          await app.drainer?.drainOnce();
+          expect(writes[0]).toMatch(/^POST (queued|in_progress|completed success)$/);
+          expect(writes.filter((w) => w.startsWith("POST"))).toHaveLength(1);
+          expect(statuses.isDone()).toBe(false);
+          expect(checks.pendingMocks()).toEqual([]);
+          expect(await app.db.query("SELECT check_run_id, completed FROM report_checks")).toEqual([
+            { check_run_id: expect.anything(), completed: true },
           ]);
         } finally {
           await app.close();
