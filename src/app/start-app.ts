@@ -326,6 +326,12 @@ export async function startApp(options: AppOptions): Promise<App> {
           store,
           onRecorded: () => outbox.wake(),
         },
+        checks: {
+          appId: env.appId,
+          octokitFor: async (id) => (await octokitFor(id)) as unknown as OctokitLike,
+          store,
+          onRecorded: () => outbox.wake(),
+        },
         logger,
         metrics: { delivery: count },
       },

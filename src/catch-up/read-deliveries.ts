@@ -30,7 +30,8 @@ export function readDeliveryPage(data: unknown): ReadPage {
       malformed += 1;
       continue;
     }
-    deliveries.push({ id: item.id, guid: item.guid, event: item.event, deliveredAt });
+    const action = typeof item.action === "string" ? item.action : null;
+    deliveries.push({ id: item.id, guid: item.guid, event: item.event, action, deliveredAt });
   }
   return { ok: true, deliveries, malformed };
 }

@@ -2,6 +2,7 @@
  * The pure decisions of a catch-up walk (README, "Missed deliveries"): how far back to look, where the next
  * page is, which listed deliveries to fetch (and in which order), and when to stop.
  */
+import { CHECK_REQUEST_ACTIONS, isCheckRequestAction } from "../events/normalise-check-request.ts";
 import { HANDLED_EVENTS } from "../events/webhook-events.ts";
 
 /** One row of `GET /app/hook/deliveries`, narrowed to what the walk reads. */
@@ -11,6 +12,8 @@ export interface ListedDelivery {
   /** `X-GitHub-Delivery`: shared by a delivery and its redeliveries. */
   readonly guid: string;
   readonly event: string;
+  /** The payload's `action` as the listing gives it (null for events without one, such as push). */
+  readonly action?: string | null;
   readonly deliveredAt: Date;
 }
 
@@ -80,8 +83,9 @@ export interface RecoveryPlan {
 }
 
 /**
- * Which listed deliveries to fetch: inside the window, of a handled event, GUID not recorded, one per GUID
- * (redeliveries share it), the oldest `maxFetches` of them, oldest first.
+ * Which listed deliveries to fetch: inside the window, of a handled event (for check runs and suites only the
+ * requests: the App's own check runs cause a `created` and a `completed` delivery each), GUID not recorded,
+ * one per GUID (redeliveries share it), the oldest `maxFetches` of them, oldest first.
  */
 export function planRecovery(
   listed: readonly ListedDelivery[],
@@ -98,7 +102,7 @@ export function planRecovery(
   let unhandled = 0;
   for (const delivery of listed) {
     if (delivery.deliveredAt < options.stopAt) continue;
-    if (!handled.has(delivery.event)) {
+    if (!handled.has(delivery.event) || !handledAction(delivery)) {
       unhandled += 1;
       continue;
     }
@@ -144,6 +148,9 @@ export function newerAccepted(
     return known?.planned === true && known.repo === target.repo && known.ref === target.ref;
   });
 }
+
+const handledAction = (delivery: ListedDelivery) =>
+  !CHECK_REQUEST_ACTIONS.has(delivery.event) || isCheckRequestAction(delivery.event, delivery.action);
 
 function earlier(a: ListedDelivery, b: ListedDelivery): boolean {
   const diff = a.deliveredAt.getTime() - b.deliveredAt.getTime();

@@ -14,5 +14,14 @@ export type WebhookPayload<E extends WebhookEventName> = EmitterWebhookEvent<E>[
 /** Events whose deliveries can run pipelines. */
 export const PIPELINE_EVENTS: ReadonlySet<string> = new Set<WebhookEventName>(["push", "pull_request"]);
 
-/** Every event the router acts on: pipeline events, and `/deploy-bot approve` comments on fork PRs. */
-export const HANDLED_EVENTS: readonly WebhookEventName[] = ["push", "pull_request", "issue_comment"];
+/**
+ * Every event the router acts on: pipeline events, `/deploy-bot` comments, and re-runs and buttons from the
+ * Checks tab (`check_run`, `check_suite`: only the actions in `normalise-check-request.ts`).
+ */
+export const HANDLED_EVENTS: readonly WebhookEventName[] = [
+  "push",
+  "pull_request",
+  "issue_comment",
+  "check_run",
+  "check_suite",
+];

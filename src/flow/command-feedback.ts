@@ -19,7 +19,8 @@ export interface CommandFeedback {
   readonly owner: string;
   readonly repo: string;
   readonly issueNumber: number;
-  readonly commentId: number;
+  /** The comment the command was written in; null for a Checks tab request (no comment to react to). */
+  readonly commentId: number | null;
   readonly reaction: "rocket" | "confused";
   /** Markdown, already escaped. */
   readonly note: string;
@@ -43,16 +44,17 @@ export function commandFeedbackHandler(deps: CommandFeedbackDeps): OutboxHandler
     try {
       const octokit = await deps.octokitFor(feedback.installationId);
       // A comment deleted meanwhile (404) gets no reaction, but the one bot comment is still written.
-      await octokit.rest.reactions
-        .createForIssueComment({
-          owner: feedback.owner,
-          repo: feedback.repo,
-          comment_id: feedback.commentId,
-          content: feedback.reaction,
-        })
-        .catch((error: unknown) => {
-          if (describeGitHubFailure(error).transient) throw error;
-        });
+      if (feedback.commentId !== null)
+        await octokit.rest.reactions
+          .createForIssueComment({
+            owner: feedback.owner,
+            repo: feedback.repo,
+            comment_id: feedback.commentId,
+            content: feedback.reaction,
+          })
+          .catch((error: unknown) => {
+            if (describeGitHubFailure(error).transient) throw error;
+          });
       const fullName = `${feedback.owner}/${feedback.repo}`;
       const runs = feedback.deliveryId
         ? await deps.runsForDelivery(feedback.deliveryId)

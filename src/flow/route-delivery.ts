@@ -1,11 +1,13 @@
 /**
- * Where a verified delivery goes: fork approvals to `approve-fork`, pipeline events to `accept-delivery`,
- * anything else a polite "not for me"; and what each outcome answers GitHub.
+ * Where a verified delivery goes: fork approvals to `approve-fork`, comment commands to `run-command`, Checks
+ * tab requests to `run-check-request`, pipeline events to `accept-delivery`, anything else a polite "not for
+ * me"; and what each outcome answers GitHub.
  */
 
 import type { Delivery, DeliveryResponse } from "../events/delivery.ts";
 import type { ChangedFiles, PullRequestEvent } from "../events/deploy-event.ts";
 import { isIgnored } from "../events/deploy-event.ts";
+import { normaliseCheckRequest } from "../events/normalise-check-request.ts";
 import { normaliseComment } from "../events/normalise-comment.ts";
 import { PIPELINE_EVENTS } from "../events/webhook-events.ts";
 import { listPullRequestFiles, type PullRequestFilesClient } from "../github/list-pull-request-files.ts";
@@ -13,6 +15,7 @@ import type { DeliveryMetrics } from "../observe/metrics.ts";
 import type { Logger } from "../store/logger.ts";
 import { type AcceptDeps, type AcceptResult, acceptDelivery } from "./accept-delivery.ts";
 import { type ApproveDeps, approveFork, parseApprovalRequest } from "./approve-fork.ts";
+import { type CheckRequestDeps, runCheckRequest } from "./run-check-request.ts";
 import { type CommandDeps, runCommand } from "./run-command.ts";
 
 /** Listing a PR's files happens inside the webhook request; past this, the path filter is not applied. */
@@ -28,6 +31,10 @@ export interface RouteDeps extends Omit<AcceptDeps, "listChangedFiles">, Pick<Ap
   readonly listFilesTimeoutMs?: number;
   /** `/deploy-bot` commands in comments; without them, comments other than approvals are ignored. */
   readonly commands?: Pick<CommandDeps, "octokitFor" | "store" | "onRecorded">;
+  /** Re-runs and buttons from the Checks tab, for the check runs of App `appId`; without them, ignored. */
+  readonly checks?: Pick<CheckRequestDeps, "octokitFor" | "store" | "onRecorded"> & {
+    readonly appId: string;
+  };
 }
 
 export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promise<DeliveryResponse> {
@@ -49,6 +56,8 @@ export async function routeDelivery(deps: RouteDeps, delivery: Delivery): Promis
     }
   }
   if (delivery.name === "issue_comment" && deps.commands) return routeCommand(deps, deps.commands, delivery);
+  if ((delivery.name === "check_run" || delivery.name === "check_suite") && deps.checks)
+    return routeCheckRequest(deps, deps.checks, delivery);
   if (!PIPELINE_EVENTS.has(delivery.name)) {
     metrics.delivery(delivery.name, "ignored");
     return { status: 202, body: `ignored: ${delivery.name} events run nothing\n` };
@@ -110,6 +119,49 @@ async function routeCommand(
   }
   metrics.delivery(delivery.name, "accepted");
   return { status: 202, body: `command accepted: ${result.summary}\n` };
+}
+
+/** A Checks tab request: carried out (`run-check-request.ts`); every other check delivery is ignored unread. */
+async function routeCheckRequest(
+  deps: RouteDeps,
+  checks: NonNullable<RouteDeps["checks"]>,
+  delivery: Delivery,
+): Promise<DeliveryResponse> {
+  const { logger, metrics } = deps;
+  const request = normaliseCheckRequest(delivery.name, delivery.id, delivery.payload, checks.appId);
+  if (isIgnored(request)) {
+    metrics.delivery(delivery.name, "ignored");
+    return { status: 202, body: `ignored: ${request.reason}\n` };
+  }
+  const result = await runCheckRequest(
+    { ...checks, config: deps.config, approveRuns: deps.approveRuns, report: deps.report, logger },
+    request,
+  );
+  logger.info(
+    {
+      delivery: delivery.id,
+      request: request.kind,
+      ...(request.kind === "action" ? { button: request.identifier } : {}),
+      sender: request.sender,
+      sha: request.sha,
+      outcome: result.outcome,
+      ...(result.outcome === "refused" ? { reason: result.reason } : {}),
+      ...(result.outcome === "accepted"
+        ? { runs: result.runs.map((run) => `${run.pipeline}:${run.id}`) }
+        : {}),
+    },
+    `check request ${result.outcome}`,
+  );
+  if (result.outcome === "duplicate") {
+    metrics.delivery(delivery.name, "duplicate");
+    return { status: 200, body: "duplicate delivery: already handled\n" };
+  }
+  if (result.outcome === "refused") {
+    metrics.delivery(delivery.name, "ignored");
+    return { status: 202, body: `check request refused: ${result.reason}\n` };
+  }
+  metrics.delivery(delivery.name, "accepted");
+  return { status: 202, body: `check request accepted: ${result.summary}\n` };
 }
 
 /**

@@ -10,6 +10,7 @@ import { isCommitSha } from "../events/commit-sha.ts";
 import type { CommandOrigin, DeployEvent, PullRequestEvent, PushEvent } from "../events/deploy-event.ts";
 import type { CommentCommand } from "../events/normalise-comment.ts";
 import { COMMAND_USAGE, type Command } from "../events/parse-command.ts";
+import { collaboratorPermission } from "../github/collaborator-permission.ts";
 import { codeSpan, escapeMarkdown } from "../report/escape-markdown.ts";
 import { describeGitHubFailure } from "../report/github-errors.ts";
 import type { OctokitLike } from "../report/octokit-like.ts";
@@ -157,7 +158,7 @@ async function decide(
     return refuse("approve works on pull requests from forks that await approval");
 
   // Who asks: write access as GitHub says now.
-  const permission = await permissionOf(octokit, command);
+  const permission = await collaboratorPermission(octokit, command.repo, command.sender);
   if (!canWrite(permission))
     return refuse(
       `@${command.sender} has ${permission.permission} access; ${wanted.name} needs write access`,
@@ -222,21 +223,6 @@ async function decide(
         summary: `roll ${wanted.environment} back to ${shortSha(rollback.sha)} (replacing ${shortSha(rollback.rollbackOf)})`,
       };
     }
-  }
-}
-
-async function permissionOf(octokit: OctokitLike, command: CommentCommand) {
-  try {
-    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
-      owner: command.repo.owner,
-      repo: command.repo.name,
-      username: command.sender,
-    });
-    return { permission: data.permission, roleName: data.role_name };
-  } catch (error) {
-    // Not a collaborator at all.
-    if (describeGitHubFailure(error).status === 404) return { permission: "no", roleName: undefined };
-    throw error;
   }
 }
 

@@ -7,8 +7,10 @@ export interface CommandRunInput {
   /** Pipelines started by the same command that must pass first (a retried chain). */
   readonly needs: readonly string[];
   readonly stepNames: readonly string[];
-  /** Waits for a deploy command once its needs passed (only meaningful with needs). */
+  /** Waits for a deploy command once its needs passed (at once when it needs nothing). */
   readonly manual: boolean;
+  /** Fork code run again from the Checks tab: it waits for a writer's approval like the first time. */
+  readonly awaitingApproval?: boolean;
   /** The run this one runs again (`retry`). */
   readonly retryOf: string | null;
 }

@@ -6,6 +6,7 @@
 import type { DeployEvent } from "../events/deploy-event.ts";
 import { enqueueOutbox, type OutboxMessage } from "../outbox/outbox.ts";
 import type { CommandRunInput, DeployRecord } from "../runs/command-run.ts";
+import type { RerunGroup } from "../runs/rerun-decisions.ts";
 import type { RunRecord } from "../runs/run.ts";
 import { supersedeKey } from "../runs/supersede-key.ts";
 import type { Database, Transaction } from "./database.ts";
@@ -15,6 +16,8 @@ import { newRunId } from "./run-keys.ts";
 
 export interface CommandInput {
   readonly deliveryId: string;
+  /** The webhook event that carried the command (default `issue_comment`; `check_run` for a button). */
+  readonly eventName?: string;
   readonly repo: string;
   /** The event the new runs carry (exact SHA, where to report); null when the command starts nothing. */
   readonly event: DeployEvent | null;
@@ -23,6 +26,17 @@ export interface CommandInput {
   /** `deploy`: a waiting manual run of this environment at `event.sha` starts instead of new `runs`. */
   readonly startWaiting?: { readonly environment: string };
   readonly runs: readonly CommandRunInput[];
+}
+
+export interface RerunInput {
+  readonly deliveryId: string;
+  /** `check_run` or `check_suite`. */
+  readonly eventName: string;
+  readonly repo: string;
+  /** Who clicked: the new runs' `sender`. */
+  readonly sender: string;
+  readonly reason: string;
+  readonly groups: readonly RerunGroup[];
 }
 
 export interface CommandResult {
@@ -42,6 +56,11 @@ export interface CommandRuns {
    * is recorded in the outbox in the same transaction. A known delivery id records and sends nothing.
    */
   recordCommand(input: CommandInput, feedback: CommandFeedbackMessages): Promise<CommandResult>;
+  /**
+   * Records a re-run from the Checks tab and creates its runs, one delivery per event they repeat (the first
+   * with the request's delivery id), with `feedback` in the same transaction. A known delivery id does nothing.
+   */
+  recordRerun(input: RerunInput, feedback: CommandFeedbackMessages): Promise<CommandResult>;
   /** Every run of `repo` at `sha`, oldest first. */
   runsAtSha(repo: string, sha: string): Promise<RunRecord[]>;
   /** Passed runs of `environment` in `repo`, newest first. */
@@ -74,7 +93,7 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
         const starts = input.event !== null && (input.runs.length > 0 || input.startWaiting !== undefined);
         const inserted = await tx.query(
           `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
-           VALUES ($1, 'issue_comment', $2::jsonb, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING id`,
+           VALUES ($1, $7, $2::jsonb, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING id`,
           [
             input.deliveryId,
             input.event === null ? null : JSON.stringify(input.event),
@@ -82,6 +101,7 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
             input.event?.sha ?? null,
             starts ? "planned" : "ignored",
             input.reason,
+            input.eventName ?? "issue_comment",
           ],
         );
         if (inserted.length === 0)
@@ -102,13 +122,19 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
             released.sort((a, b) => Number(a.seq) - Number(b.seq));
             await deps.enqueue(tx, released);
             const ids = released.map((row) => row.id);
-            // The delivery of the released runs now reports to where the command was written, too.
-            const owners = await tx.query<{ id: string }>(
-              `UPDATE deliveries SET event = jsonb_set(event, '{command}', $2::jsonb)
-               WHERE id IN (SELECT delivery_id FROM runs WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)))
-               RETURNING id`,
-              [JSON.stringify(ids), JSON.stringify(event.command ?? null)],
-            );
+            // The delivery of the released runs now reports to where a comment command was written, too.
+            const owners = event.command
+              ? await tx.query<{ id: string }>(
+                  `UPDATE deliveries SET event = jsonb_set(event, '{command}', $2::jsonb)
+                   WHERE id IN (SELECT delivery_id FROM runs WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)))
+                   RETURNING id`,
+                  [JSON.stringify(ids), JSON.stringify(event.command)],
+                )
+              : await tx.query<{ id: string }>(
+                  `SELECT delivery_id AS id FROM runs
+                   WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY seq LIMIT 1`,
+                  [JSON.stringify(ids)],
+                );
             await deps.tellChange(tx, { cause: "command", runIds: ids });
             await enqueueOutbox(tx, feedback(owners[0]?.id ?? null));
             return { duplicate: false, ids, released: true, queued: true };
@@ -129,51 +155,10 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
             return { duplicate: false, ids: [] as string[], released: true, queued: false };
           }
         }
-        const rows = input.runs.map((run, ord) => ({
-          ord,
-          id: newRunId(),
-          pipeline: run.pipeline,
-          environment: run.environment,
-          needs: run.needs,
-          manual: run.manual,
-          // `retry_of` marks a crash's re-queued copy (never the PR comment's newest delivery); a command's
-          // retry is a delivery of its own, so the one comment shows it.
-          retry_of: null,
-          step_names: run.stepNames,
-        }));
-        await tx.query(
-          `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state,
-                             manual, retry_of, rollback_of)
-           SELECT x.id, $2, $3, $4, $5, $6, x.pipeline, x.environment, x.needs, 'queued', x.manual, x.retry_of, $7
-           FROM jsonb_to_recordset($1::jsonb)
-             AS x(id text, pipeline text, environment text, needs jsonb, manual boolean, retry_of text, ord integer)
-           ORDER BY ord`,
-          [
-            JSON.stringify(rows),
-            input.deliveryId,
-            input.repo,
-            supersedeKey(event),
-            event.sha,
-            // The issue or PR the command was written on: its one comment reports these runs.
-            event.kind === "pull_request" ? event.prNumber : (event.command?.issueNumber ?? null),
-            event.command?.rollbackOf ?? null,
-          ],
-        );
-        await tx.query(
-          `INSERT INTO steps (run_id, idx, name)
-           SELECT run_id, idx, name FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, idx integer, name text)`,
-          [
-            JSON.stringify(
-              rows.flatMap((row) => row.step_names.map((name, idx) => ({ run_id: row.id, idx, name }))),
-            ),
-          ],
-        );
-        const roots = rows.filter((row) => row.needs.length === 0);
-        await deps.enqueue(tx, roots);
-        const ids = rows.map((row) => row.id);
-        await deps.tellChange(tx, { cause: "command", runIds: ids });
+        const created = await insertRuns(tx, deps, input.deliveryId, input.repo, event, input.runs);
+        await deps.tellChange(tx, { cause: "command", runIds: created.ids });
         await enqueueOutbox(tx, feedback(input.deliveryId));
-        return { duplicate: false, ids, released: false, queued: roots.length > 0 };
+        return { duplicate: false, ids: created.ids, released: false, queued: created.queued };
       });
       if (outcome.queued) deps.notifyEnqueued();
       return {
@@ -181,6 +166,32 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
         runs: await loadRuns(db, outcome.ids),
         released: outcome.released,
       };
+    },
+
+    async recordRerun(input, feedback) {
+      const outcome = await db.transaction(async (tx) => {
+        const ids: string[] = [];
+        let queued = false;
+        for (const [index, group] of input.groups.entries()) {
+          // One delivery per event the runs repeat; the first is the request's own id (what dedupes it).
+          const deliveryId = index === 0 ? input.deliveryId : `${input.deliveryId}/${index + 1}`;
+          const event = { ...group.event, deliveryId, sender: input.sender };
+          const inserted = await tx.query(
+            `INSERT INTO deliveries (id, event_name, event, repo, sha, outcome, reason)
+             VALUES ($1, $2, $3::jsonb, $4, $5, 'planned', $6) ON CONFLICT (id) DO NOTHING RETURNING id`,
+            [deliveryId, input.eventName, JSON.stringify(event), input.repo, event.sha, input.reason],
+          );
+          if (inserted.length === 0) return { duplicate: true, ids: [] as string[], queued: false };
+          const created = await insertRuns(tx, deps, deliveryId, input.repo, event, group.runs);
+          ids.push(...created.ids);
+          queued ||= created.queued;
+        }
+        await deps.tellChange(tx, { cause: "command", runIds: ids });
+        await enqueueOutbox(tx, feedback(input.deliveryId));
+        return { duplicate: false, ids, queued };
+      });
+      if (outcome.queued) deps.notifyEnqueued();
+      return { duplicate: outcome.duplicate, runs: await loadRuns(db, outcome.ids), released: false };
     },
 
     async runsAtSha(repo, sha) {
@@ -235,4 +246,66 @@ export function commandRuns(db: Database, deps: CommandRunsDeps): CommandRuns {
       );
     },
   };
+}
+
+/**
+ * Creates `runs` of delivery `deliveryId` at `event.sha` in order, with their steps: fork code waits for
+ * approval, a manual pipeline that needs nothing waits for its deploy, the other roots are queued and enqueued.
+ */
+async function insertRuns(
+  tx: Transaction,
+  deps: Pick<CommandRunsDeps, "enqueue">,
+  deliveryId: string,
+  repo: string,
+  event: DeployEvent,
+  runs: readonly CommandRunInput[],
+): Promise<{ ids: string[]; queued: boolean }> {
+  const rows = runs.map((run, ord) => ({
+    ord,
+    id: newRunId(),
+    pipeline: run.pipeline,
+    environment: run.environment,
+    needs: run.needs,
+    manual: run.manual,
+    state: run.awaitingApproval
+      ? "awaiting_approval"
+      : run.manual && run.needs.length === 0
+        ? "waiting"
+        : "queued",
+    // `retry_of` marks a crash's re-queued copy (never the PR comment's newest delivery); a command's
+    // retry is a delivery of its own, so the one comment shows it.
+    retry_of: null,
+    step_names: run.stepNames,
+  }));
+  await tx.query(
+    `INSERT INTO runs (id, delivery_id, repo, ref_key, sha, pr_number, pipeline, environment, needs, state,
+                       manual, retry_of, rollback_of)
+     SELECT x.id, $2, $3, $4, $5, $6, x.pipeline, x.environment, x.needs, x.state, x.manual, x.retry_of, $7
+     FROM jsonb_to_recordset($1::jsonb)
+       AS x(id text, pipeline text, environment text, needs jsonb, state text, manual boolean, retry_of text,
+            ord integer)
+     ORDER BY ord`,
+    [
+      JSON.stringify(rows),
+      deliveryId,
+      repo,
+      supersedeKey(event),
+      event.sha,
+      // The issue or PR the command was written on: its one comment reports these runs.
+      event.kind === "pull_request" ? event.prNumber : (event.command?.issueNumber ?? null),
+      event.command?.rollbackOf ?? null,
+    ],
+  );
+  await tx.query(
+    `INSERT INTO steps (run_id, idx, name)
+     SELECT run_id, idx, name FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, idx integer, name text)`,
+    [
+      JSON.stringify(
+        rows.flatMap((row) => row.step_names.map((name, idx) => ({ run_id: row.id, idx, name }))),
+      ),
+    ],
+  );
+  const roots = rows.filter((row) => row.needs.length === 0 && row.state === "queued");
+  await deps.enqueue(tx, roots);
+  return { ids: rows.map((row) => row.id), queued: roots.length > 0 };
 }
