@@ -81,7 +81,7 @@ export function decideRerunAll(
   const active = [...latest.values()].filter((run) => run.state === "queued" || run.state === "running");
   if (active.length > 0)
     return refuse(
-      `${active.map((run) => run.pipeline).join(", ")} still ${active.length === 1 ? "runs" : "run"} at ${shortSha(sha)}`,
+      `${active.map((run) => run.pipeline).join(", ")} ${active.length === 1 ? "is" : "are"} still queued or running at ${shortSha(sha)}`,
     );
   const again = [...latest.values()].filter(
     (run) => FINAL_RUN_STATES.has(run.state) && config.pipelines[run.pipeline],

@@ -19,7 +19,7 @@ beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
-const row = (id: number, guid: string, event: string, iso: string) => ({
+const row = (id: number, guid: string, event: string, iso: string, action?: string) => ({
   id,
   guid,
   delivered_at: iso,
@@ -28,7 +28,7 @@ const row = (id: number, guid: string, event: string, iso: string) => ({
   status: "failed to connect",
   status_code: 502,
   event,
-  action: event === "push" ? null : "opened",
+  action: action ?? (event === "push" ? null : "opened"),
   installation_id: 4242,
   repository_id: 1296269,
   throttled_at: null,
@@ -138,6 +138,27 @@ describe("walkDeliveries", () => {
       msg: "catch-up walk done",
       obj: { how: "window", recovered: 2 },
     });
+  });
+
+  it("of check deliveries, fetches only re-runs and button clicks, never the App's own check runs", async () => {
+    const scope = nock(API)
+      .get("/app/hook/deliveries")
+      .query({ per_page: 100 })
+      .reply(200, [
+        row(14, "g-button", "check_run", "2026-12-02T11:50:00Z", "requested_action"),
+        row(13, "g-completed", "check_run", "2026-12-02T11:45:00Z", "completed"),
+        row(12, "g-created", "check_run", "2026-12-02T11:40:00Z", "created"),
+        row(11, "g-rerun-all", "check_suite", "2026-12-02T11:35:00Z", "rerequested"),
+      ])
+      .get("/app/hook/deliveries/11")
+      .reply(200, detail(11, "g-rerun-all", "check_suite", { action: "rerequested" }))
+      .get("/app/hook/deliveries/14")
+      .reply(200, detail(14, "g-button", "check_run", { action: "requested_action" }));
+    const { deps, routed } = harness();
+    const result = await walkDeliveries(deps, null);
+    expect(scope.isDone()).toBe(true);
+    expect(routed.map((d) => `${d.name}:${d.id}`)).toEqual(["check_suite:g-rerun-all", "check_run:g-button"]);
+    expect(result.counts).toMatchObject({ listed: 4, unhandled: 2, fetched: 2, recovered: 2 });
   });
 
   it("stops at where the last walk ended (less the overlap) instead of 3 days back", async () => {

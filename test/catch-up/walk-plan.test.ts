@@ -107,6 +107,22 @@ describe("planRecovery", () => {
     const plan = planRecovery(same, { stopAt, recorded: new Set(), maxFetches: 10 });
     expect(plan.fetch.map((row) => row.guid)).toEqual(["a", "b"]);
   });
+
+  it("fetches only the check deliveries that are requests: the App's own check runs are not", () => {
+    const checks = [
+      { ...listed(21, "created", "check_run", "2026-12-02T11:00:00Z"), action: "created" },
+      { ...listed(22, "completed", "check_run", "2026-12-02T11:00:01Z"), action: "completed" },
+      { ...listed(23, "rerun", "check_run", "2026-12-02T11:00:02Z"), action: "rerequested" },
+      { ...listed(24, "button", "check_run", "2026-12-02T11:00:03Z"), action: "requested_action" },
+      { ...listed(25, "suite-new", "check_suite", "2026-12-02T11:00:04Z"), action: "requested" },
+      { ...listed(26, "suite-rerun", "check_suite", "2026-12-02T11:00:05Z"), action: "rerequested" },
+      { ...listed(27, "no-action", "check_run", "2026-12-02T11:00:06Z"), action: null },
+      listed(28, "push", "push", "2026-12-02T11:00:07Z"),
+    ];
+    const plan = planRecovery(checks, { stopAt, recorded: new Set(), maxFetches: 10 });
+    expect(plan.fetch.map((row) => row.guid)).toEqual(["rerun", "button", "suite-rerun", "push"]);
+    expect(plan.unhandled).toBe(4);
+  });
 });
 
 describe("newerAccepted", () => {

@@ -188,3 +188,86 @@ describe("routeDelivery for comments", () => {
     });
   });
 });
+
+describe("routeDelivery for the Checks tab", () => {
+  const counted: string[] = [];
+  const checkDeps = (known: boolean): RouteDeps => ({
+    ...deps(),
+    metrics: { delivery: (event, outcome) => counted.push(`${event}:${outcome}`) },
+    checks: {
+      appId: "31337",
+      octokitFor: async () => {
+        throw new Error("no GitHub call expected");
+      },
+      store: {
+        isKnownDelivery: async () => known,
+        recordCommand: async () => {
+          throw new Error("no record expected");
+        },
+        recordRerun: async () => {
+          throw new Error("no record expected");
+        },
+        runsAtSha: async () => [],
+        getRun: async () => null,
+      },
+    },
+  });
+  const sha = "a".repeat(40);
+  const checkRun = (action: string, app: unknown = { id: 31337 }) => ({
+    action,
+    check_run: { id: 9, head_sha: sha, external_id: "runid", app, pull_requests: [] },
+    repository: fixture("push.branch").repository,
+    installation: { id: 1 },
+    sender: { login: "alice", type: "User" },
+  });
+
+  it.each([
+    [
+      "the App's own check run being created",
+      "check_run",
+      checkRun("created"),
+      "check_run created: only rerequested and requested_action ask deploy-bot for something",
+    ],
+    [
+      "a check run completing",
+      "check_run",
+      checkRun("completed"),
+      "check_run completed: only rerequested and requested_action ask deploy-bot for something",
+    ],
+    [
+      "another App's re-run",
+      "check_run",
+      checkRun("rerequested", { id: 1 }),
+      "check_run of another App: not deploy-bot's",
+    ],
+    [
+      "a new check suite (pushes are read from push)",
+      "check_suite",
+      { ...checkRun("requested"), check_suite: { id: 3, head_sha: sha, app: { id: 31337 } } },
+      "check_suite requested: only rerequested ask deploy-bot for something",
+    ],
+  ])("ignores %s without a call to GitHub", async (_what, name, payload, reason) => {
+    counted.length = 0;
+    expect(await routeDelivery(checkDeps(false), { id: "k1", name, payload })).toEqual({
+      status: 202,
+      body: `ignored: ${reason}\n`,
+    });
+    expect(counted).toEqual([`${name}:ignored`]);
+  });
+
+  it("acknowledges a redelivered re-run and does nothing", async () => {
+    counted.length = 0;
+    const payload = checkRun("rerequested");
+    expect(await routeDelivery(checkDeps(true), { id: "k2", name: "check_run", payload })).toEqual({
+      status: 200,
+      body: "duplicate delivery: already handled\n",
+    });
+    expect(counted).toEqual(["check_run:duplicate"]);
+  });
+
+  it("without checks wired in, check deliveries run nothing", async () => {
+    expect(
+      await routeDelivery(deps(), { id: "k3", name: "check_run", payload: checkRun("rerequested") }),
+    ).toEqual({ status: 202, body: "ignored: check_run events run nothing\n" });
+  });
+});

@@ -317,5 +317,129 @@ for (const mode of await storageModes()) {
       const finished = await store.finishRun(test!, { state: "passed", detail: "ok" });
       expect(finished.changed.map((r) => [r.id, r.state])).toEqual([[deploy, "waiting"]]);
     });
+
+    const input = (
+      pipeline: string,
+      extra: Partial<{ needs: string[]; manual: boolean; awaitingApproval: boolean; environment: string }> = {},
+    ) => ({
+      pipeline,
+      environment: extra.environment ?? null,
+      needs: extra.needs ?? [],
+      stepNames: ["Step"],
+      manual: extra.manual ?? false,
+      retryOf: `old-${pipeline}`,
+      ...(extra.awaitingApproval ? { awaitingApproval: true } : {}),
+    });
+
+    it("a re-run from the Checks tab: one delivery per event it repeats, in one transaction, once", async () => {
+      await drain();
+      const sha = "f".repeat(40);
+      const id = commandId();
+      const push = pushEvent({ deliveryId: "push-delivery", sha, branch: "rerun" });
+      const pr = pullRequestEvent({ deliveryId: "pr-delivery", sha, prNumber: 77 });
+      const rerun = {
+        deliveryId: id,
+        eventName: "check_suite",
+        repo: "acme/app",
+        sender: "carol",
+        reason: "Re-run all checks: run test, deploy, lint again",
+        groups: [
+          {
+            event: push,
+            runs: [
+              input("test"),
+              input("deploy", { needs: ["test"], environment: "staging" }),
+              input("deploy-production", { environment: "production", manual: true }),
+            ],
+          },
+          { event: pr, runs: [input("lint")] },
+        ],
+      };
+      const recorded = await store.recordRerun(rerun, feedback(id));
+      expect(recorded.duplicate).toBe(false);
+      expect(recorded.runs.map((r) => [r.pipeline, r.state, r.deliveryId])).toEqual([
+        ["test", "queued", id],
+        ["deploy", "queued", id],
+        // A manual pipeline that needs nothing waits for its deploy button again.
+        ["deploy-production", "waiting", id],
+        ["lint", "queued", `${id}/2`],
+      ]);
+      // Each run carries the event it repeats, as the clicking user's delivery.
+      expect(recorded.runs[0]?.event).toEqual({ ...push, deliveryId: id, sender: "carol" });
+      expect(recorded.runs[3]?.event).toEqual({ ...pr, deliveryId: `${id}/2`, sender: "carol" });
+      expect(await store.getDelivery(id)).toMatchObject({ outcome: "planned", eventName: "check_suite" });
+      expect(changes.at(-1)).toEqual({ cause: "command", runIds: recorded.runs.map((r) => r.id) });
+      expect((await outbox()).filter((m) => m.key === `fb-${id}`)).toEqual([
+        { key: `fb-${id}`, payload: { note: id, started: id } },
+      ]);
+      // The roots are queued now: test and lint; deploy waits for test, production for its button.
+      const claimed = (await store.claimRuns("w-1", 10)).runs.map((r) => r.pipeline).sort();
+      expect(claimed).toEqual(["lint", "test"]);
+      // The PR's one comment shows the re-run.
+      expect((await store.latestRunsOn("acme/app", 77)).map((r) => r.pipeline)).toEqual(["lint"]);
+
+      // Redelivered: nothing recorded, nothing started.
+      const before = (await outbox()).length;
+      expect(await store.recordRerun(rerun, feedback(`${id}-again`))).toEqual({
+        duplicate: true,
+        runs: [],
+        released: false,
+      });
+      expect(await outbox()).toHaveLength(before);
+      expect(await store.runsAtSha("acme/app", sha)).toHaveLength(4);
+      await drain();
+    });
+
+    it("a re-run of fork code waits for approval again, and the approval queues it", async () => {
+      await drain();
+      const event = pullRequestEvent({ deliveryId: "fork-pr", prNumber: 78, fork: true });
+      const id = commandId();
+      const recorded = await store.recordRerun(
+        {
+          deliveryId: id,
+          eventName: "check_run",
+          repo: "acme/app",
+          sender: "carol",
+          reason: "Re-run: run test again",
+          groups: [{ event, runs: [input("test", { awaitingApproval: true })] }],
+        },
+        feedback(id),
+      );
+      expect(recorded.runs.map((r) => r.state)).toEqual(["awaiting_approval"]);
+      expect((await store.claimRuns("w-1", 10)).runs).toEqual([]);
+      const approved = await store.approveRuns("acme/app", 78, event.sha);
+      expect(approved.map((r) => [r.id, r.state])).toEqual([[recorded.runs[0]?.id, "queued"]]);
+      await drain();
+    });
+
+    it("a Deploy button (no comment) releases the waiting run without touching where it reports", async () => {
+      await drain();
+      const { event, input: accepted } = mainPush("main-3");
+      const original = { ...event, command: { text: "/deploy-bot retry", by: "bob", issueNumber: 5 } };
+      const { runs } = await store.acceptDelivery({ ...accepted, event: original });
+      await drain();
+      const waiting = (await store.runsAtSha("acme/app", event.sha)).find((r) => r.state === "waiting");
+      expect(waiting?.id).toBe(runs[1]?.id);
+      const id = commandId();
+      const recorded = await store.recordCommand(
+        {
+          deliveryId: id,
+          eventName: "check_run",
+          repo: "acme/app",
+          event: { ...event, deliveryId: id, sender: "carol" },
+          reason: "Deploy button: deploy deploy-production to production",
+          startWaiting: { environment: "production" },
+          runs: [],
+        },
+        feedback(id),
+      );
+      expect(recorded.runs.map((r) => [r.id, r.state])).toEqual([[waiting?.id, "queued"]]);
+      expect(recorded.runs[0]?.event.command).toEqual(original.command);
+      expect(await store.getDelivery(id)).toMatchObject({ eventName: "check_run", outcome: "planned" });
+      expect((await outbox()).filter((m) => m.key === `fb-${id}`)).toEqual([
+        { key: `fb-${id}`, payload: { note: id, started: accepted.deliveryId } },
+      ]);
+      await drain();
+    });
   });
 }
