@@ -320,7 +320,12 @@ for (const mode of await storageModes()) {
 
     const input = (
       pipeline: string,
-      extra: Partial<{ needs: string[]; manual: boolean; awaitingApproval: boolean; environment: string }> = {},
+      extra: Partial<{
+        needs: string[];
+        manual: boolean;
+        awaitingApproval: boolean;
+        environment: string;
+      }> = {},
     ) => ({
       pipeline,
       environment: extra.environment ?? null,
