@@ -4,7 +4,7 @@
  * redelivery that does nothing twice.
  */
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DeployEvent, RepoRef } from "../../src/events/deploy-event.ts";
 import { isIgnored } from "../../src/events/deploy-event.ts";
 import { type CheckRequest, normaliseCheckRequest } from "../../src/events/normalise-check-request.ts";
@@ -12,17 +12,9 @@ import { COMMAND_FEEDBACK_TOPIC, commandFeedbackHandler } from "../../src/flow/c
 import { type CheckRequestDeps, runCheckRequest } from "../../src/flow/run-check-request.ts";
 import { createCommentUpserter } from "../../src/report/comment-upserter.ts";
 import type { OctokitLike } from "../../src/report/octokit-like.ts";
-import type { RunRecord } from "../../src/runs/run.ts";
-import { removeTempDirs } from "../helpers/git-remote.ts";
+import { useFlowStore } from "../helpers/flow-store.ts";
 import { delivery, pullRequestEvent, pushEvent, run } from "../queue/fixtures.ts";
-import {
-  API,
-  configOf,
-  openTestStore,
-  type TestStore,
-  testOctokit,
-  unmatchedRequests,
-} from "../security/security-harness.ts";
+import { API, configOf, testOctokit } from "../security/security-harness.ts";
 
 const APP_ID = "31337";
 const REPO = "/repos/Codertocat/Hello-World";
@@ -55,44 +47,19 @@ rules:
     run: [test]
 `);
 
-let t: TestStore;
-let unmatched: ReturnType<typeof unmatchedRequests>;
-let reported: RunRecord[];
+const flow = useFlowStore("check-request-test");
 let deliveries = 0;
 let commits = 0;
-
-beforeAll(async () => {
-  nock.disableNetConnect();
-  t = await openTestStore();
-});
-afterAll(async () => {
-  nock.enableNetConnect();
-  await t.close();
-  await removeTempDirs();
-});
-beforeEach(() => {
-  unmatched = unmatchedRequests();
-  reported = [];
-});
-afterEach(async () => {
-  unmatched.stop();
-  nock.cleanAll();
-  const running = await t.db.query<{ id: string }>("SELECT id FROM runs WHERE state = 'running'");
-  for (const { id } of running) await t.store.finishRun(id, { state: "cancelled", detail: "test over" });
-  for (let left = await claimable(); left.length > 0; left = await claimable())
-    for (const r of left) await t.store.finishRun(r.id, { state: "cancelled", detail: "test over" });
-});
 
 const deps = (): CheckRequestDeps => ({
   config: () => CONFIG,
   octokitFor: async () => testOctokit() as unknown as OctokitLike,
-  store: t.store,
-  approveRuns: (repo, pr, sha) => t.store.approveRuns(repo, pr, sha),
-  report: (r) => reported.push(r),
+  store: flow.t.store,
+  approveRuns: (repo, pr, sha) => flow.t.store.approveRuns(repo, pr, sha),
+  report: (r) => flow.reported.push(r),
   logger: { warn() {} },
 });
 
-const claimable = async () => (await t.store.claimRuns("check-request-test", 100)).runs;
 const newSha = () => `${(++commits).toString(16).padStart(6, "0")}${"c".repeat(34)}`;
 
 /** A check run or suite request as GitHub sends it, normalised at the edge as the router does. */
@@ -131,6 +98,10 @@ function request(
   return parsed;
 }
 
+/** A click on a check run's button. */
+const button = (identifier: string, sha: string, runId: string, login?: string) =>
+  request("check_run", "requested_action", { sha, runId, identifier, ...(login ? { login } : {}) });
+
 const permission = (user: string, level: string) =>
   nock(API)
     .get(`${REPO}/collaborators/${user}/permission`)
@@ -138,7 +109,7 @@ const permission = (user: string, level: string) =>
 
 const feedbackOf = async (deliveryId: string) =>
   (
-    await t.db.query<{ payload: Record<string, unknown> }>(
+    await flow.t.db.query<{ payload: Record<string, unknown> }>(
       "SELECT payload FROM outbox WHERE topic = $1 AND key = $2",
       [COMMAND_FEEDBACK_TOPIC, deliveryId],
     )
@@ -152,7 +123,7 @@ async function failedPush(): Promise<{
   production: string;
 }> {
   const event = pushEvent({ repo: HELLO, sha: newSha() });
-  const accepted = await t.store.acceptDelivery(
+  const accepted = await flow.t.store.acceptDelivery(
     delivery(event, [
       run("test"),
       run("deploy", { needs: ["test"], environment: "staging" }),
@@ -160,9 +131,9 @@ async function failedPush(): Promise<{
     ]),
   );
   const [test, deploy, production] = accepted.runs.map((r) => r.id) as [string, string, string];
-  expect((await claimable()).map((r) => r.id)).toEqual([test]);
-  await t.store.finishRun(test, { state: "failed", detail: "Unit tests exited with 1" });
-  const states = (await t.store.runsAtSha(HELLO.fullName, event.sha)).map((r) => [r.pipeline, r.state]);
+  expect((await flow.claimable()).map((r) => r.id)).toEqual([test]);
+  await flow.t.store.finishRun(test, { state: "failed", detail: "Unit tests exited with 1" });
+  const states = (await flow.t.store.runsAtSha(HELLO.fullName, event.sha)).map((r) => [r.pipeline, r.state]);
   expect(states).toEqual([
     ["test", "failed"],
     ["deploy", "skipped"],
@@ -174,17 +145,17 @@ async function failedPush(): Promise<{
 /** A push to main whose test and deploy passed: deploy-production waits for its Deploy button. */
 async function waitingPush(): Promise<{ event: DeployEvent; production: string }> {
   const event = pushEvent({ repo: HELLO, sha: newSha() });
-  const accepted = await t.store.acceptDelivery(
+  const accepted = await flow.t.store.acceptDelivery(
     delivery(event, [
       run("test"),
       run("deploy", { needs: ["test"], environment: "staging" }),
       run("deploy-production", { needs: ["deploy"], environment: "production", manual: true }),
     ]),
   );
-  for (let left = await claimable(); left.length > 0; left = await claimable())
-    for (const r of left) await t.store.finishRun(r.id, { state: "passed", detail: "ok" });
+  for (let left = await flow.claimable(); left.length > 0; left = await flow.claimable())
+    for (const r of left) await flow.t.store.finishRun(r.id, { state: "passed", detail: "ok" });
   const production = accepted.runs[2]?.id as string;
-  expect((await t.store.getRun(production))?.state).toBe("waiting");
+  expect((await flow.t.store.getRun(production))?.state).toBe("waiting");
   return { event, production };
 }
 
@@ -199,27 +170,27 @@ describe("Re-run", () => {
       summary: `run test, deploy, deploy-production again at ${event.sha.slice(0, 7)}`,
     });
     expect(scope.isDone()).toBe(true);
-    const again = await t.store.runsForDelivery(rerun.deliveryId);
+    const again = await flow.t.store.runsForDelivery(rerun.deliveryId);
     expect(again.map((r) => [r.pipeline, r.state, r.needs, r.event.sha, r.event.kind])).toEqual([
       ["test", "queued", [], event.sha, "push"],
       ["deploy", "queued", ["test"], event.sha, "push"],
       ["deploy-production", "queued", ["deploy"], event.sha, "push"],
     ]);
     expect(again[0]?.event.sender).toBe("alice");
-    expect(reported.map((r) => r.id)).toEqual(again.map((r) => r.id));
+    expect(flow.reported.map((r) => r.id)).toEqual(again.map((r) => r.id));
     // Only test starts; deploy follows it, and production waits for its button once deploy passed.
-    const [first] = await claimable();
+    const [first] = await flow.claimable();
     expect(first?.id).toBe(again[0]?.id);
-    await t.store.finishRun(first!.id, { state: "passed", detail: "ok" });
-    const [second] = await claimable();
+    await flow.t.store.finishRun(first!.id, { state: "passed", detail: "ok" });
+    const [second] = await flow.claimable();
     expect(second?.id).toBe(again[1]?.id);
-    const finished = await t.store.finishRun(second!.id, { state: "passed", detail: "ok" });
+    const finished = await flow.t.store.finishRun(second!.id, { state: "passed", detail: "ok" });
     expect(finished.changed.map((r) => [r.pipeline, r.state])).toEqual([["deploy-production", "waiting"]]);
     // The old runs stay as history.
-    expect((await t.store.getRun(test))?.state).toBe("failed");
+    expect((await flow.t.store.getRun(test))?.state).toBe("failed");
     // A push has no pull request: no comment to write.
     expect(await feedbackOf(rerun.deliveryId)).toEqual([]);
-    expect(await t.store.getDelivery(rerun.deliveryId)).toMatchObject({
+    expect(await flow.t.store.getDelivery(rerun.deliveryId)).toMatchObject({
       eventName: "check_run",
       outcome: "planned",
       reason: `Re-run: run test, deploy, deploy-production again at ${event.sha.slice(0, 7)}`,
@@ -227,8 +198,8 @@ describe("Re-run", () => {
 
     // GitHub redelivers it: nothing more runs, and GitHub is not asked again.
     expect(await runCheckRequest(deps(), rerun)).toEqual({ outcome: "duplicate" });
-    expect(await t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(6);
-    expect(unmatched.list).toEqual([]);
+    expect(await flow.t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(6);
+    expect(flow.unmatched).toEqual([]);
   });
 
   it("a user with read access is refused: nothing runs, the refusal is recorded once", async () => {
@@ -240,9 +211,9 @@ describe("Re-run", () => {
       reason: "@reader has read access; Re-run needs write access",
     });
     expect(scope.isDone()).toBe(true);
-    expect(await t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(3);
-    expect(await claimable()).toEqual([]);
-    expect(await t.store.getDelivery(rerun.deliveryId)).toMatchObject({
+    expect(await flow.t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(3);
+    expect(await flow.claimable()).toEqual([]);
+    expect(await flow.t.store.getDelivery(rerun.deliveryId)).toMatchObject({
       outcome: "ignored",
       reason: "Re-run: @reader has read access; Re-run needs write access",
     });
@@ -251,8 +222,9 @@ describe("Re-run", () => {
 
   it("a check run naming a run of another repository, or another commit, is refused without asking GitHub", async () => {
     const other = pushEvent({ sha: newSha() });
-    const [foreign] = (await t.store.acceptDelivery(delivery(other, [run("test")]))).runs;
-    for (const r of await claimable()) await t.store.finishRun(r.id, { state: "failed", detail: "no" });
+    const [foreign] = (await flow.t.store.acceptDelivery(delivery(other, [run("test")]))).runs;
+    for (const r of await flow.claimable())
+      await flow.t.store.finishRun(r.id, { state: "failed", detail: "no" });
     const { event, test } = await failedPush();
     for (const forged of [
       request("check_run", "rerequested", { sha: other.sha, runId: foreign!.id }),
@@ -263,8 +235,8 @@ describe("Re-run", () => {
         outcome: "refused",
         reason: `the check run names no deploy-bot run of Codertocat/Hello-World at ${forged.sha.slice(0, 7)}`,
       });
-    expect(unmatched.list).toEqual([]);
-    expect(await t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(3);
+    expect(flow.unmatched).toEqual([]);
+    expect(await flow.t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(3);
   });
 
   it("GitHub failing to answer the permission is the bot's error: nothing runs", async () => {
@@ -278,7 +250,7 @@ describe("Re-run", () => {
       reason: "the bot could not check it with GitHub (500); click again",
     });
     expect(scope.isDone()).toBe(true);
-    expect(await t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(3);
+    expect(await flow.t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(3);
   });
 
   it("Re-run all checks runs every pipeline of the commit again; refused while one still runs", async () => {
@@ -289,8 +261,8 @@ describe("Re-run", () => {
       outcome: "accepted",
       summary: `run test, deploy, deploy-production again at ${event.sha.slice(0, 7)}`,
     });
-    expect(await t.store.getDelivery(all.deliveryId)).toMatchObject({ eventName: "check_suite" });
-    const [running] = await claimable();
+    expect(await flow.t.store.getDelivery(all.deliveryId)).toMatchObject({ eventName: "check_suite" });
+    const [running] = await flow.claimable();
     expect(running?.pipeline).toBe("test");
     const scope = permission("alice", "admin");
     const again = request("check_suite", "rerequested", { sha: event.sha });
@@ -312,77 +284,55 @@ describe("buttons", () => {
   it("Deploy on a waiting manual run: a reader is refused, a deployer starts it, a second click starts nothing", async () => {
     const { event, production } = await waitingPush();
     const reader = permission("reader", "read");
-    const refused = request("check_run", "requested_action", {
-      sha: event.sha,
-      runId: production,
-      login: "reader",
-      identifier: "deploy",
-    });
+    const refused = button("deploy", event.sha, production, "reader");
     expect(await runCheckRequest(deps(), refused)).toEqual({
       outcome: "refused",
       reason: "@reader has read access; Deploy button needs write access",
     });
     expect(reader.isDone()).toBe(true);
-    expect((await t.store.getRun(production))?.state).toBe("waiting");
+    expect((await flow.t.store.getRun(production))?.state).toBe("waiting");
 
     // Write access is not enough where the pipeline names its deployers.
     permission("bob", "write");
-    const bob = request("check_run", "requested_action", {
-      sha: event.sha,
-      runId: production,
-      login: "bob",
-      identifier: "deploy",
-    });
+    const bob = button("deploy", event.sha, production, "bob");
     expect(await runCheckRequest(deps(), bob)).toEqual({
       outcome: "refused",
       reason: "only alice may deploy deploy-production",
     });
-    expect((await t.store.getRun(production))?.state).toBe("waiting");
+    expect((await flow.t.store.getRun(production))?.state).toBe("waiting");
 
     permission("alice", "write");
-    const click = request("check_run", "requested_action", {
-      sha: event.sha,
-      runId: production,
-      identifier: "deploy",
-    });
+    const click = button("deploy", event.sha, production);
     expect(await runCheckRequest(deps(), click)).toMatchObject({
       outcome: "accepted",
       summary: `deploy deploy-production to production at ${event.sha.slice(0, 7)}`,
     });
-    expect((await claimable()).map((r) => r.id)).toEqual([production]);
-    expect(reported.map((r) => [r.id, r.state])).toEqual([[production, "queued"]]);
+    expect((await flow.claimable()).map((r) => r.id)).toEqual([production]);
+    expect(flow.reported.map((r) => [r.id, r.state])).toEqual([[production, "queued"]]);
 
     permission("alice", "write");
-    const twice = request("check_run", "requested_action", {
-      sha: event.sha,
-      runId: production,
-      identifier: "deploy",
-    });
+    const twice = button("deploy", event.sha, production);
     expect(await runCheckRequest(deps(), twice)).toEqual({
       outcome: "refused",
       reason: `deploy-production at ${event.sha.slice(0, 7)} is not waiting to be deployed (it is running)`,
     });
-    expect(await t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(3);
-    expect(unmatched.list).toEqual([]);
+    expect(await flow.t.store.runsAtSha(HELLO.fullName, event.sha)).toHaveLength(3);
+    expect(flow.unmatched).toEqual([]);
   });
 
   it("Approve on a fork's run: a writer releases exactly that commit, and the PR's comment says so", async () => {
     const event = pullRequestEvent({ repo: HELLO, sha: newSha(), prNumber: 31 });
-    const accepted = await t.store.acceptDelivery(
+    const accepted = await flow.t.store.acceptDelivery(
       delivery(event, [run("test", { initialState: "awaiting_approval" })]),
     );
     const [waiting] = accepted.runs;
     permission("alice", "maintain");
-    const click = request("check_run", "requested_action", {
-      sha: event.sha,
-      runId: waiting!.id,
-      identifier: "approve",
-    });
+    const click = button("approve", event.sha, waiting!.id);
     expect(await runCheckRequest(deps(), click)).toMatchObject({
       outcome: "accepted",
       summary: `approved 1 run at ${event.sha.slice(0, 7)}`,
     });
-    expect((await claimable()).map((r) => r.id)).toEqual([waiting!.id]);
+    expect((await flow.claimable()).map((r) => r.id)).toEqual([waiting!.id]);
     expect(await feedbackOf(click.deliveryId)).toEqual([
       {
         installationId: 1,
@@ -410,8 +360,8 @@ describe("buttons", () => {
       .reply(201, { id: 8 });
     const handler = commandFeedbackHandler({
       octokitFor: async () => testOctokit() as unknown as OctokitLike,
-      runsForDelivery: (id) => t.store.runsForDelivery(id),
-      latestRunsOn: (repo, n) => t.store.latestRunsOn(repo, n),
+      runsForDelivery: (id) => flow.t.store.runsForDelivery(id),
+      latestRunsOn: (repo, n) => flow.t.store.latestRunsOn(repo, n),
       comments: createCommentUpserter(),
       runUrl: (id) => `https://bot.example/runs/${id}`,
     });
@@ -422,17 +372,17 @@ describe("buttons", () => {
     expect(posted[0]).toContain(
       `🚀 Approve button by @\u200balice: approved 1 run at ${event.sha.slice(0, 7)}.`,
     );
-    expect(unmatched.list).toEqual([]);
+    expect(flow.unmatched).toEqual([]);
 
     // A Re-run of the fork's code waits for approval again.
-    await t.store.finishRun(waiting!.id, { state: "failed", detail: "Unit tests exited with 1" });
+    await flow.t.store.finishRun(waiting!.id, { state: "failed", detail: "Unit tests exited with 1" });
     permission("alice", "write");
     const rerun = request("check_run", "rerequested", { sha: event.sha, runId: waiting!.id });
     await runCheckRequest(deps(), rerun);
-    expect((await t.store.runsForDelivery(rerun.deliveryId)).map((r) => r.state)).toEqual([
+    expect((await flow.t.store.runsForDelivery(rerun.deliveryId)).map((r) => r.state)).toEqual([
       "awaiting_approval",
     ]);
-    expect(await claimable()).toEqual([]);
+    expect(await flow.claimable()).toEqual([]);
     expect(await feedbackOf(rerun.deliveryId)).toMatchObject([
       {
         issueNumber: 31,
@@ -443,11 +393,7 @@ describe("buttons", () => {
 
     // A button this run does not have.
     permission("alice", "write");
-    const bogus = request("check_run", "requested_action", {
-      sha: event.sha,
-      runId: waiting!.id,
-      identifier: "deploy",
-    });
+    const bogus = button("deploy", event.sha, waiting!.id);
     expect(await runCheckRequest(deps(), bogus)).toEqual({
       outcome: "refused",
       reason: `test at ${event.sha.slice(0, 7)} is not waiting to be deployed (it is failed)`,

@@ -3,7 +3,7 @@
  * which commit, what starts, what is refused and why, and that a redelivery does nothing twice.
  */
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isIgnored } from "../../src/events/deploy-event.ts";
 import { type CommentCommand, normaliseComment } from "../../src/events/normalise-comment.ts";
 import { COMMAND_FEEDBACK_TOPIC, commandFeedbackHandler } from "../../src/flow/command-feedback.ts";
@@ -11,18 +11,10 @@ import { type CommandDeps, runCommand } from "../../src/flow/run-command.ts";
 import { createCommentUpserter } from "../../src/report/comment-upserter.ts";
 import type { OctokitLike } from "../../src/report/octokit-like.ts";
 import { COMMENT_MARKER } from "../../src/report/render-comment.ts";
-import type { RunRecord } from "../../src/runs/run.ts";
-import { removeTempDirs } from "../helpers/git-remote.ts";
+import { useFlowStore } from "../helpers/flow-store.ts";
 import { issueCommentPayload } from "../helpers/webhooks.ts";
 import { delivery, run } from "../queue/fixtures.ts";
-import {
-  API,
-  configOf,
-  openTestStore,
-  type TestStore,
-  testOctokit,
-  unmatchedRequests,
-} from "../security/security-harness.ts";
+import { API, configOf, testOctokit } from "../security/security-harness.ts";
 
 const REPO = "/repos/Codertocat/Hello-World";
 const HEAD = "1111111111111111111111111111111111111111";
@@ -46,40 +38,14 @@ rules:
     run: [test, deploy-production]
 `);
 
-let t: TestStore;
-let unmatched: ReturnType<typeof unmatchedRequests>;
-let reported: RunRecord[];
+const flow = useFlowStore("command-test-worker");
 let deliveries = 0;
-
-// One store for the file (opening one costs seconds); each test leaves nothing runnable behind.
-beforeAll(async () => {
-  nock.disableNetConnect();
-  t = await openTestStore();
-});
-afterAll(async () => {
-  nock.enableNetConnect();
-  await t.close();
-  await removeTempDirs();
-});
-beforeEach(() => {
-  unmatched = unmatchedRequests();
-  reported = [];
-});
-afterEach(async () => {
-  unmatched.stop();
-  nock.cleanAll();
-  // One run per environment is handed out at a time: end what runs, then take the rest until none is left.
-  const running = await t.db.query<{ id: string }>("SELECT id FROM runs WHERE state = 'running'");
-  for (const { id } of running) await t.store.finishRun(id, { state: "cancelled", detail: "test over" });
-  for (let left = await claimable(); left.length > 0; left = await claimable())
-    for (const run of left) await t.store.finishRun(run.id, { state: "cancelled", detail: "test over" });
-});
 
 const deps = (): CommandDeps => ({
   config: () => CONFIG,
   octokitFor: async () => testOctokit() as unknown as OctokitLike,
-  store: t.store,
-  report: (r) => reported.push(r),
+  store: flow.t.store,
+  report: (r) => flow.reported.push(r),
   logger: { info() {}, warn() {} },
 });
 
@@ -123,13 +89,11 @@ const pull = (scope: nock.Scope, sha = HEAD, headRepo: string | null = "Codertoc
 
 const feedbackOf = async (deliveryId: string) =>
   (
-    await t.db.query<{ payload: Record<string, unknown> }>(
+    await flow.t.db.query<{ payload: Record<string, unknown> }>(
       "SELECT payload FROM outbox WHERE topic = $1 AND key = $2",
       [COMMAND_FEEDBACK_TOPIC, deliveryId],
     )
   ).map((row) => row.payload);
-
-const claimable = async () => (await t.store.claimRuns("command-test-worker", 100)).runs;
 
 describe("/deploy-bot commands", () => {
   it("a writer's `deploy staging` on a PR runs the staging pipeline at the head SHA read from the API", async () => {
@@ -144,7 +108,7 @@ describe("/deploy-bot commands", () => {
       summary: "deploy deploy-staging to staging at 1111111",
     });
     expect(scope.isDone()).toBe(true);
-    const runs = await claimable();
+    const runs = await flow.claimable();
     expect(runs.map((r) => [r.pipeline, r.environment, r.event.sha, r.event.kind])).toEqual([
       ["deploy-staging", "staging", HEAD, "pull_request"],
     ]);
@@ -153,7 +117,7 @@ describe("/deploy-bot commands", () => {
       by: "alice",
       issueNumber: 2,
     });
-    expect(reported.map((r) => r.id)).toEqual([runs[0]?.id]);
+    expect(flow.reported.map((r) => r.id)).toEqual([runs[0]?.id]);
     expect(await feedbackOf(c.deliveryId)).toEqual([
       {
         installationId: c.installationId,
@@ -166,7 +130,7 @@ describe("/deploy-bot commands", () => {
         deliveryId: c.deliveryId,
       },
     ]);
-    expect(unmatched.list).toEqual([]);
+    expect(flow.unmatched).toEqual([]);
   });
 
   it("the feedback reacts rocket and writes the one comment with the runs and the note", async () => {
@@ -191,8 +155,8 @@ describe("/deploy-bot commands", () => {
       .reply(200, { id: 5 });
     const handler = commandFeedbackHandler({
       octokitFor: async () => testOctokit() as unknown as OctokitLike,
-      runsForDelivery: (id) => t.store.runsForDelivery(id),
-      latestRunsOn: (repo, n) => t.store.latestRunsOn(repo, n),
+      runsForDelivery: (id) => flow.t.store.runsForDelivery(id),
+      latestRunsOn: (repo, n) => flow.t.store.latestRunsOn(repo, n),
       comments: createCommentUpserter(),
       runUrl: (id) => `https://bot.example/runs/${id}`,
     });
@@ -206,7 +170,7 @@ describe("/deploy-bot commands", () => {
     });
     expect(delivered).toEqual({ ok: true });
     expect(scope.isDone()).toBe(true);
-    const [runId] = (await t.store.runsForDelivery(c.deliveryId)).map((r) => r.id);
+    const [runId] = (await flow.t.store.runsForDelivery(c.deliveryId)).map((r) => r.id);
     expect(posted[0]).toContain("Started by @\u200balice with `/deploy-bot deploy staging`.");
     expect(posted[0]).toContain(
       `| deploy-staging (staging) | ⏳ Queued | — | [details](https://bot.example/runs/${runId}) |`,
@@ -219,7 +183,7 @@ describe("/deploy-bot commands", () => {
   it("feedback on an issue with no runs creates the one comment; a deleted command comment gets no reaction", async () => {
     const handler = commandFeedbackHandler({
       octokitFor: async () => testOctokit() as unknown as OctokitLike,
-      runsForDelivery: (id) => t.store.runsForDelivery(id),
+      runsForDelivery: (id) => flow.t.store.runsForDelivery(id),
       latestRunsOn: async () => [],
       comments: createCommentUpserter(),
       runUrl: () => undefined,
@@ -274,9 +238,9 @@ describe("/deploy-bot commands", () => {
     permission(scope, "alice", level, role);
     expect(await runCommand(deps(), c)).toEqual({ outcome: "refused", reason });
     expect(scope.isDone()).toBe(true);
-    expect(await claimable()).toEqual([]);
+    expect(await flow.claimable()).toEqual([]);
     expect(await feedbackOf(c.deliveryId)).toMatchObject([{ reaction: "confused", deliveryId: null }]);
-    expect(unmatched.list).toEqual([]);
+    expect(flow.unmatched).toEqual([]);
   });
 
   it("says so when GitHub cannot be asked, and runs nothing", async () => {
@@ -313,8 +277,8 @@ describe("/deploy-bot commands", () => {
     expect((await runCommand(deps(), c)).outcome).toBe("accepted");
     expect(scope.isDone()).toBe(true);
     expect(await runCommand(deps(), c)).toEqual({ outcome: "duplicate" });
-    expect(unmatched.list).toEqual([]);
-    expect(await t.store.runsForDelivery(c.deliveryId)).toHaveLength(1);
+    expect(flow.unmatched).toEqual([]);
+    expect(await flow.t.store.runsForDelivery(c.deliveryId)).toHaveLength(1);
     expect(await feedbackOf(c.deliveryId)).toHaveLength(1);
   });
 
@@ -329,7 +293,7 @@ describe("/deploy-bot commands", () => {
       reason: "this pull request comes from a fork: its code is never deployed by command",
     });
     expect(scope.isDone()).toBe(true);
-    expect(await claimable()).toEqual([]);
+    expect(await flow.claimable()).toEqual([]);
   });
 
   it("`deployers` narrows who may deploy a pipeline", async () => {
@@ -352,7 +316,7 @@ describe("/deploy-bot commands", () => {
     scope.get(`${REPO}/commits/v1.0`).reply(200, { sha: OLD });
     expect(await runCommand(deps(), c)).toMatchObject({ outcome: "accepted" });
     expect(scope.isDone()).toBe(true);
-    const runs = await claimable();
+    const runs = await flow.claimable();
     expect(runs.map((r) => [r.pipeline, r.event.sha, r.event.ref, r.event.kind])).toEqual([
       ["deploy-staging", OLD, "refs/heads/v1.0", "push"],
     ]);
@@ -370,7 +334,7 @@ describe("/deploy-bot commands", () => {
     scope.get(`${REPO}/commits/nope`).reply(status, { message: "No commit found" });
     expect(await runCommand(deps(), c)).toEqual({ outcome: "refused", reason });
     expect(scope.isDone()).toBe(true);
-    expect(await claimable()).toEqual([]);
+    expect(await flow.claimable()).toEqual([]);
   });
 
   it.each([
@@ -423,7 +387,7 @@ describe("/deploy-bot commands", () => {
     eyes(scope, c);
     expect(await runCommand(deps(), c)).toEqual({ outcome: "refused", reason });
     expect(scope.isDone()).toBe(true);
-    expect(unmatched.list).toEqual([]);
+    expect(flow.unmatched).toEqual([]);
     const [feedback] = await feedbackOf(c.deliveryId);
     expect(feedback?.note).toContain("Valid commands: `/deploy-bot deploy <environment> [<ref>]`");
   });
@@ -451,9 +415,9 @@ describe("/deploy-bot commands", () => {
           private: false,
         },
       };
-      await t.store.acceptDelivery(delivery(event, [run("deploy-staging", { environment: "staging" })]));
-      for (const claimed of await claimable())
-        await t.store.finishRun(claimed.id, { state: "passed", detail: "ok" });
+      await flow.t.store.acceptDelivery(delivery(event, [run("deploy-staging", { environment: "staging" })]));
+      for (const claimed of await flow.claimable())
+        await flow.t.store.finishRun(claimed.id, { state: "passed", detail: "ok" });
     }
     const c = comment("/deploy-bot rollback staging");
     const scope = github();
@@ -464,7 +428,7 @@ describe("/deploy-bot commands", () => {
       summary: "roll staging back to 2222222 (replacing 1111111)",
     });
     expect(scope.isDone()).toBe(true);
-    const [rollback] = await claimable();
+    const [rollback] = await flow.claimable();
     expect(rollback).toMatchObject({ pipeline: "deploy-staging", rollbackOf: HEAD, event: { sha: OLD } });
     expect(rollback?.event.command?.rollbackOf).toBe(HEAD);
   });
@@ -484,17 +448,17 @@ describe("/deploy-bot commands", () => {
         private: false,
       },
     });
-    await t.store.acceptDelivery(
+    await flow.t.store.acceptDelivery(
       delivery(event, [
         run("build"),
         run("test", { needs: ["build"] }),
         run("deploy-staging", { needs: ["build", "test"], environment: "staging" }),
       ]),
     );
-    const [build] = await claimable();
-    await t.store.finishRun(build!.id, { state: "passed", detail: "ok" });
-    const [test] = await claimable();
-    await t.store.finishRun(test!.id, { state: "failed", detail: "Unit tests exited with 1" });
+    const [build] = await flow.claimable();
+    await flow.t.store.finishRun(build!.id, { state: "passed", detail: "ok" });
+    const [test] = await flow.claimable();
+    await flow.t.store.finishRun(test!.id, { state: "failed", detail: "Unit tests exited with 1" });
 
     const c = comment("/deploy-bot retry");
     const scope = github();
@@ -515,12 +479,12 @@ rules: []
       summary: "run test, deploy-staging again at 1111111",
     });
     expect(scope.isDone()).toBe(true);
-    const again = await t.store.runsForDelivery(c.deliveryId);
+    const again = await flow.t.store.runsForDelivery(c.deliveryId);
     expect(again.map((r) => [r.pipeline, r.needs, r.state])).toEqual([
       ["test", [], "queued"],
       ["deploy-staging", ["test"], "queued"],
     ]);
-    expect((await claimable()).map((r) => r.pipeline)).toEqual(["test"]);
+    expect((await flow.claimable()).map((r) => r.pipeline)).toEqual(["test"]);
   });
 
   it("rollback with nothing to roll back to is refused", async () => {
