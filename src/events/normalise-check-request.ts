@@ -87,10 +87,11 @@ function readCheckRequest(
       ? obj<CheckRunPayload>(payload, "check_run", "check_run")
       : obj<CheckSuitePayload>(payload, "check_suite", "check_suite");
   const app = optionalObj(subject, "app");
-  if (!app || String(app.id) !== appId) return ignored(`${name} of another App: not deploy-bot's`);
+  if (typeof app?.id !== "number" || String(app.id) !== appId)
+    return ignored(`${name} of another App: not deploy-bot's`);
   const sender = optionalObj(payload, "sender") ?? {};
-  if (sender.type === "Bot") return ignored("requests by bots are never acted on");
   const login = typeof sender.login === "string" ? sender.login : "";
+  if (sender.type === "Bot" || login.endsWith("[bot]")) return ignored("requests by bots are never acted on");
   if (!LOGIN.test(login)) throw new MalformedPayload("sender.login is not a GitHub login");
   const installation = installationId(payload);
   if (installation === undefined) return ignored("no installation: the App cannot answer");

@@ -18,7 +18,7 @@ export interface RerunGroup {
 
 export interface Rerun {
   readonly groups: readonly RerunGroup[];
-  /** `test, deploy`: for the note and the log. */
+  /** The pipelines that run again, each once (`test, deploy`): for the note and the log. */
   readonly pipelines: readonly string[];
 }
 
@@ -36,8 +36,8 @@ const describeState = (state: string) => state.replace("_", " ");
 
 /**
  * "Re-run" on the check run of `target`, given every run of its repository at its commit (oldest first): that
- * pipeline runs again, and with it every pipeline whose newest run was skipped because of it (chains hold:
- * re-running `test` re-runs the deploy that `test` failing skipped). Refused while a newer run of it is
+ * pipeline runs again, and with it every pipeline of the same delivery that was skipped because of it (chains
+ * hold: re-running `test` re-runs the deploy that `test` failing skipped). Refused while a newer run of it is
  * still queued or running, or while it waits for a button.
  */
 export function decideRerun(
@@ -48,8 +48,7 @@ export function decideRerun(
   const sha = target.event.sha;
   if (!config.pipelines[target.pipeline])
     return refuse(`pipeline ${target.pipeline} is no longer in the config`);
-  const latest = newestByPipeline(runsAtSha);
-  const newest = latest.get(target.pipeline) ?? target;
+  const newest = newestByPipeline(runsAtSha).get(target.pipeline) ?? target;
   if (newest.state === "waiting")
     return refuse(`${target.pipeline} is waiting to be deployed at ${shortSha(sha)}: use its Deploy button`);
   if (newest.state === "awaiting_approval")
@@ -57,19 +56,24 @@ export function decideRerun(
   if (!FINAL_RUN_STATES.has(newest.state))
     return refuse(`${target.pipeline} is ${describeState(newest.state)} at ${shortSha(sha)}`);
 
-  // The pipelines skipped because of it, transitively, in run order.
+  // Chains live within one delivery: the newest run of each pipeline there, and those it skipped,
+  // transitively, in run order.
+  const own = newestByPipeline(runsAtSha.filter((run) => run.deliveryId === target.deliveryId));
   const chosen = new Set([target.pipeline]);
-  for (const run of latest.values()) {
-    if (run.state !== "skipped" || !config.pipelines[run.pipeline]) continue;
-    if (run.needs.some((need) => chosen.has(need))) chosen.add(run.pipeline);
+  const again = [own.get(target.pipeline) ?? target];
+  for (const run of own.values()) {
+    if (chosen.has(run.pipeline) || run.state !== "skipped" || !config.pipelines[run.pipeline]) continue;
+    if (!run.needs.some((need) => chosen.has(need))) continue;
+    chosen.add(run.pipeline);
+    again.push(run);
   }
-  const again = [...latest.values()].filter((run) => chosen.has(run.pipeline));
   return rerunOf(config, again, target.pipeline);
 }
 
 /**
  * "Re-run all checks" at `sha`: the newest run of every pipeline there runs again, each under the event it
- * ran for. Refused while any is queued or running; runs waiting for a button are left to their button.
+ * ran for, together with the runs of its own delivery it needs (a chain is never cut in two). Refused while
+ * any is queued or running; runs waiting for a button are left to their button.
  */
 export function decideRerunAll(
   config: Config,
@@ -83,28 +87,51 @@ export function decideRerunAll(
     return refuse(
       `${active.map((run) => run.pipeline).join(", ")} ${active.length === 1 ? "is" : "are"} still queued or running at ${shortSha(sha)}`,
     );
-  const again = [...latest.values()].filter(
-    (run) => FINAL_RUN_STATES.has(run.state) && config.pipelines[run.pipeline],
+  const final = [...latest.values()].filter((run) => FINAL_RUN_STATES.has(run.state));
+  if (final.length === 0) return refuse(`every pipeline at ${shortSha(sha)} waits for a button`);
+  const ids = new Set(final.filter((run) => config.pipelines[run.pipeline]).map((run) => run.id));
+  if (ids.size === 0) return refuse(`no pipeline that ran at ${shortSha(sha)} is in the config any more`);
+
+  const neededBy = (run: RunRecord) =>
+    run.needs.flatMap((need) => {
+      const needed = runsAtSha.findLast(
+        (other) => other.deliveryId === run.deliveryId && other.pipeline === need,
+      );
+      return needed && FINAL_RUN_STATES.has(needed.state) && config.pipelines[need] ? [needed] : [];
+    });
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const run of runsAtSha)
+      if (ids.has(run.id))
+        for (const needed of neededBy(run))
+          if (!ids.has(needed.id)) {
+            ids.add(needed.id);
+            grew = true;
+          }
+  }
+  return rerunOf(
+    config,
+    runsAtSha.filter((run) => ids.has(run.id)),
+    undefined,
   );
-  if (again.length === 0) return refuse(`every pipeline at ${shortSha(sha)} waits for a button`);
-  return rerunOf(config, again, undefined);
 }
 
 /**
- * New runs of `again` (in run order), grouped by the event they ran for, with needs kept among them. The
- * pipeline clicked runs at once; a pipeline chained behind it that is `manual` waits for its deploy again.
- * Fork code waits for approval again unless every rule naming the pipeline lets forks run.
+ * New runs of `again` (in run order), grouped by the delivery they ran for (its event), with needs kept among
+ * the runs of the same group. The pipeline clicked runs at once; a `manual` pipeline otherwise waits for its
+ * deploy again. Fork code waits for approval again unless every rule naming the pipeline lets forks run.
  */
 function rerunOf(config: Config, again: readonly RunRecord[], clicked: string | undefined): Rerun {
-  const names = new Set(again.map((run) => run.pipeline));
   const groups = new Map<string, { event: DeployEvent; runs: CommandRunInput[] }>();
   for (const run of again) {
-    const needs = run.needs.filter((need) => names.has(need));
+    const inGroup = new Set(
+      again.filter((other) => other.deliveryId === run.deliveryId).map((other) => other.pipeline),
+    );
     const definition = config.pipelines[run.pipeline];
     const input: CommandRunInput = {
       pipeline: run.pipeline,
       environment: definition?.environment ?? null,
-      needs,
+      needs: run.needs.filter((need) => inGroup.has(need)),
       stepNames: definition?.steps.map((step) => step.name) ?? [],
       manual: run.pipeline !== clicked && definition?.manual === true,
       retryOf: run.id,
@@ -114,7 +141,7 @@ function rerunOf(config: Config, again: readonly RunRecord[], clicked: string | 
     group.runs.push(input);
     groups.set(run.deliveryId, group);
   }
-  return { groups: [...groups.values()], pipelines: again.map((run) => run.pipeline) };
+  return { groups: [...groups.values()], pipelines: [...new Set(again.map((run) => run.pipeline))] };
 }
 
 const STRICTNESS: Record<ForksPolicy, number> = { run: 0, approve: 1, never: 2 };
@@ -143,17 +170,20 @@ export function decideButton(
 ): ButtonDecision | Refusal {
   const at = shortSha(target.event.sha);
   if (identifier === "approve") {
-    if (target.state !== "awaiting_approval" || target.event.kind !== "pull_request")
+    if (target.state !== "awaiting_approval")
       return refuse(
         `${target.pipeline} at ${at} does not await approval (it is ${describeState(target.state)})`,
       );
+    if (target.event.kind !== "pull_request")
+      return refuse(`${target.pipeline} at ${at} is not a pull request's run`);
     return { approve: { prNumber: target.event.prNumber, sha: target.event.sha } };
   }
   if (identifier === "deploy") {
-    if (target.state !== "waiting" || target.environment === null)
+    if (target.state !== "waiting")
       return refuse(
         `${target.pipeline} at ${at} is not waiting to be deployed (it is ${describeState(target.state)})`,
       );
+    if (target.environment === null) return refuse(`${target.pipeline} deploys to no environment`);
     const denied = deployersProblem(config, login, [target.pipeline]);
     if (denied) return refuse(denied);
     return { deploy: { environment: target.environment } };
