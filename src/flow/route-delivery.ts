@@ -16,7 +16,7 @@ import type { Logger } from "../store/logger.ts";
 import { type AcceptDeps, type AcceptResult, acceptDelivery } from "./accept-delivery.ts";
 import { type ApproveDeps, approveFork, parseApprovalRequest } from "./approve-fork.ts";
 import { type CheckRequestDeps, runCheckRequest } from "./run-check-request.ts";
-import { type CommandDeps, runCommand } from "./run-command.ts";
+import { type CommandDeps, type CommandOutcome, runCommand } from "./run-command.ts";
 
 /** Listing a PR's files happens inside the webhook request; past this, the path filter is not applied. */
 const LIST_FILES_TIMEOUT_MS = 4000;
@@ -96,29 +96,7 @@ async function routeCommand(
     return { status: 202, body: `ignored: ${command.reason}\n` };
   }
   const result = await runCommand({ ...commands, config: deps.config, report: deps.report, logger }, command);
-  logger.info(
-    {
-      delivery: delivery.id,
-      command: command.text,
-      sender: command.sender,
-      outcome: result.outcome,
-      ...(result.outcome === "refused" ? { reason: result.reason } : {}),
-      ...(result.outcome === "accepted"
-        ? { runs: result.runs.map((run) => `${run.pipeline}:${run.id}`) }
-        : {}),
-    },
-    `command ${result.outcome}`,
-  );
-  if (result.outcome === "duplicate") {
-    metrics.delivery(delivery.name, "duplicate");
-    return { status: 200, body: "duplicate delivery: already handled\n" };
-  }
-  if (result.outcome === "refused") {
-    metrics.delivery(delivery.name, "ignored");
-    return { status: 202, body: `command refused: ${result.reason}\n` };
-  }
-  metrics.delivery(delivery.name, "accepted");
-  return { status: 202, body: `command accepted: ${result.summary}\n` };
+  return answerRequest(deps, delivery, "command", { command: command.text, sender: command.sender }, result);
 }
 
 /** A Checks tab request: carried out (`run-check-request.ts`); every other check delivery is ignored unread. */
@@ -137,31 +115,45 @@ async function routeCheckRequest(
     { ...checks, config: deps.config, approveRuns: deps.approveRuns, report: deps.report, logger },
     request,
   );
-  logger.info(
+  const fields = {
+    request: request.kind,
+    ...(request.kind === "action" ? { button: request.identifier } : {}),
+    sender: request.sender,
+    sha: request.sha,
+  };
+  return answerRequest(deps, delivery, "check request", fields, result);
+}
+
+/** What a carried-out request (a comment command, a Checks tab click) answers GitHub, logged and counted. */
+function answerRequest(
+  deps: Pick<RouteDeps, "logger" | "metrics">,
+  delivery: Delivery,
+  what: "command" | "check request",
+  fields: Record<string, unknown>,
+  result: CommandOutcome,
+): DeliveryResponse {
+  deps.logger.info(
     {
       delivery: delivery.id,
-      request: request.kind,
-      ...(request.kind === "action" ? { button: request.identifier } : {}),
-      sender: request.sender,
-      sha: request.sha,
+      ...fields,
       outcome: result.outcome,
       ...(result.outcome === "refused" ? { reason: result.reason } : {}),
       ...(result.outcome === "accepted"
         ? { runs: result.runs.map((run) => `${run.pipeline}:${run.id}`) }
         : {}),
     },
-    `check request ${result.outcome}`,
+    `${what} ${result.outcome}`,
   );
   if (result.outcome === "duplicate") {
-    metrics.delivery(delivery.name, "duplicate");
+    deps.metrics.delivery(delivery.name, "duplicate");
     return { status: 200, body: "duplicate delivery: already handled\n" };
   }
   if (result.outcome === "refused") {
-    metrics.delivery(delivery.name, "ignored");
-    return { status: 202, body: `check request refused: ${result.reason}\n` };
+    deps.metrics.delivery(delivery.name, "ignored");
+    return { status: 202, body: `${what} refused: ${result.reason}\n` };
   }
-  metrics.delivery(delivery.name, "accepted");
-  return { status: 202, body: `check request accepted: ${result.summary}\n` };
+  deps.metrics.delivery(delivery.name, "accepted");
+  return { status: 202, body: `${what} accepted: ${result.summary}\n` };
 }
 
 /**

@@ -18,6 +18,7 @@ import { shortSha } from "../runs/supersede-key.ts";
 import type { CommandRuns } from "../store/command-runs.ts";
 import type { Logger } from "../store/logger.ts";
 import { COMMAND_FEEDBACK_TOPIC, type CommandFeedback } from "./command-feedback.ts";
+import type { CommandOutcome } from "./run-command.ts";
 
 export interface CheckRequestDeps {
   readonly config: () => Config;
@@ -34,16 +35,14 @@ export interface CheckRequestDeps {
   readonly onRecorded?: () => void;
 }
 
-export type CheckRequestOutcome =
-  | { readonly outcome: "accepted"; readonly runs: readonly RunRecord[]; readonly summary: string }
-  | { readonly outcome: "refused"; readonly reason: string }
-  | { readonly outcome: "duplicate" };
+/** Accepted (with the runs it started or released), refused (saying why), or a redelivery: as a command. */
+export type CheckRequestOutcome = CommandOutcome;
 
 /** What the request is about, as the store knows it. */
 interface Subject {
   /** The clicked run; undefined for "Re-run all checks". */
   readonly target: RunRecord | undefined;
-  /** Every run of the repository at the commit, oldest first. */
+  /** Every run of the repository at the commit, oldest first (for a re-run; a button needs none). */
   readonly runsAtSha: readonly RunRecord[];
 }
 
@@ -61,7 +60,7 @@ export async function runCheckRequest(
 
   // 2. The runs it is about: an id that is no run of this repository at this commit is refused.
   const subject = await subjectOf(deps.store, request);
-  const what = describe(request);
+  const what = requestName(request);
   const record = (
     reason: string,
     note: string,
@@ -181,7 +180,10 @@ async function subjectOf(
     target.event.sha !== request.sha
   )
     return refuse(`the check run names no deploy-bot run of ${repo} at ${shortSha(request.sha)}`);
-  return { target, runsAtSha: await store.runsAtSha(target.event.repo.fullName, request.sha) };
+  // A button concerns its run alone; a Re-run decides on everything at the commit.
+  const runsAtSha =
+    request.kind === "rerun" ? await store.runsAtSha(target.event.repo.fullName, request.sha) : [];
+  return { target, runsAtSha };
 }
 
 function decide(config: Config, request: CheckRequest, subject: Subject): Decision | Refusal {
@@ -209,13 +211,13 @@ function withDeployers(config: Config, login: string, rerun: Rerun): Decision | 
 }
 
 /** "Re-run of deploy-bot/test", "Re-run all checks", "Deploy button": how notes and the log name a request. */
-function describe(request: CheckRequest): string {
+function requestName(request: CheckRequest): string {
   if (request.kind === "rerun-all") return "Re-run all checks";
   if (request.kind === "rerun") return "Re-run";
   return `${request.identifier[0]?.toUpperCase()}${request.identifier.slice(1)} button`;
 }
 
-const quote = (request: CheckRequest) => `${describe(request)} by ${escapeMarkdown(`@${request.sender}`)}`;
+const quote = (request: CheckRequest) => `${requestName(request)} by ${escapeMarkdown(`@${request.sender}`)}`;
 
 /**
  * The note goes to the one comment of the pull request (or issue) the runs report to; a commit no pull
