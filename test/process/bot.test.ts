@@ -8,7 +8,7 @@ import { describe, it } from "vitest";
 import { browserLogin, skipBrowser } from "./browser.case.ts";
 import { catchUpMissedDeliveries } from "./catch-up.case.ts";
 import { checkRunsInsteadOfStatuses } from "./checks.case.ts";
-import { checksTabRequests } from "./checks-rerun.case.ts";
+import { approveButtonOnFork, checksTabRequests } from "./checks-rerun.case.ts";
 import { commandsOnPullRequest, manualDeployAndRollback } from "./commands.case.ts";
 import { dashboardBehindLogin } from "./dashboard.case.ts";
 import { deploymentsFollowRuns, failingDeployEndsFailure } from "./deployments.case.ts";
@@ -40,6 +40,11 @@ describe.concurrent("npm start against GitHub Enterprise", { timeout: 60_000 }, 
   it(
     "settings.checks: Re-run, Re-run all checks and the Deploy button from the Checks tab; forged or redelivered requests run nothing",
     checksTabRequests,
+    120_000,
+  );
+  it(
+    "settings.checks: a fork's run waits with an Approve button; a reader's click is refused, a writer's runs that SHA",
+    approveButtonOnFork,
     120_000,
   );
   it(

@@ -351,3 +351,68 @@ export async function checksTabRequests(): Promise<void> {
     expect(s.github.statuses({ repo: FULL_NAME })).toEqual([]);
   });
 }
+
+const forkConfig = (scratch: string) => `version: 1
+settings:
+  checks: true
+pipelines:
+  test:
+    steps:
+      - name: Unit tests
+        run: echo "$DEPLOYBOT_SHA" >> ${JSON.stringify(path.join(scratch, "tested.txt"))}
+rules:
+  - name: test pull requests
+    on:
+      pull_request:
+        branches: [main]
+    run: [test]
+`;
+
+/**
+ * A fork's pull request: its check run is action_required with an Approve button and nothing runs; a reader's
+ * click is refused; a writer's click runs exactly that commit (a new check run, the same run id) to success.
+ */
+export async function approveButtonOnFork(): Promise<void> {
+  await withScenario({ configYaml: forkConfig }, async (s) => {
+    const tested = path.join(s.scratch, "tested.txt");
+    const sha = await s.commitPullRequest({ "src/feature.txt": "from a fork" });
+    const payload = s.prPayload("opened", sha);
+    const head = (payload.pull_request as Payload).head as Payload;
+    head.repo = { ...(head.repo as Payload), id: 186853999, full_name: "octo-fork/Hello-World", fork: true };
+    expect((await s.bot.send("pull_request", payload)).text).toBe("accepted: 1 runs queued\n");
+    const waiting = await waitFor(
+      "the fork's check run awaiting approval",
+      () => named(s, sha, TEST).find((run) => run.current.conclusion === "action_required"),
+      30_000,
+    );
+    expect(waiting.current.actions).toEqual([
+      expect.objectContaining({ identifier: "approve", label: "Approve" }),
+    ]);
+    expect(existsSync(tested)).toBe(false);
+
+    s.github.setPermission("reader", "read");
+    s.github.setPermission("writer", "write");
+    const refused = await s.bot.send(
+      "check_run",
+      checkRunPayload(s, "requested_action", waiting, { login: "reader", identifier: "approve" }),
+    );
+    expect(refused.status, refused.text).toBe(202);
+    await sleep(1500);
+    expect(named(s, sha, TEST)).toHaveLength(1);
+    expect(existsSync(tested)).toBe(false);
+
+    const approved = await s.bot.send(
+      "check_run",
+      checkRunPayload(s, "requested_action", waiting, { login: "writer", identifier: "approve" }),
+    );
+    expect(approved.status, approved.text).toBe(202);
+    const passed = await waitFor(
+      "the approved run's check run to succeed",
+      () => named(s, sha, TEST).find((run) => run.current.conclusion === "success"),
+      45_000,
+    );
+    expect(passed.current.external_id).toBe(waiting.current.external_id);
+    expect(passed.head_sha).toBe(sha);
+    expect(await lines(tested)).toEqual([sha]);
+  });
+}
